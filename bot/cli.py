@@ -1,0 +1,94 @@
+"""The `recbot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load_config
+
+log = logging.getLogger("recbot")
+
+
+def _setup_logging(config: Config) -> None:
+    logging.basicConfig(level=config.logging.level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "implicit"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+
+def _chat(config: Config, args: argparse.Namespace) -> int:
+    from adapters.terminal import run_chat
+    from bot.service import BotService
+
+    async def main() -> None:
+        service = BotService(config)
+        await service.start(progress=True)
+        try:
+            await run_chat(service, args.user, args.json)
+        finally:
+            await service.close()
+
+    asyncio.run(main())
+    return 0
+
+
+def _ingest(config: Config, args: argparse.Namespace) -> int:
+    from bot.catalogue_setup import ingest
+    from recsys.image_encoder import ImageEncoder
+    from recsys.store import ItemStore
+    from recsys.text_encoder import TextEncoder
+
+    path = Path(args.path)
+    if not path.is_file():
+        print(f"recbot ingest: no such file: {path}", file=sys.stderr)
+        return 2
+    store = ItemStore(config.storage.root / "chroma")
+    loaded, report = ingest(path, store, TextEncoder(), ImageEncoder(), progress=True)
+    for problem in loaded.problems:
+        print(f"{path}:{problem}")
+    skipped = sum(p.skipped for p in loaded.problems)
+    print(f"ingested {len(loaded.items)} items from {path}: {report}; {skipped} rows skipped")
+    return 0 if loaded.items or not skipped else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="recbot", description="A conversational product recommender.")
+    parser.add_argument("--config", type=Path, default=None, help="config file (default ./config.yaml, then built-in defaults)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    chat = sub.add_parser("chat", help="chat in the terminal on the configured catalogue")
+    chat.add_argument("--user", default=os.environ.get("USER", "local"), help="who is chatting (memory and feedback are per user)")
+    chat.add_argument("--json", action="store_true", help="one JSON reply per input line on stdout; logs on stderr")
+    chat.set_defaults(run=_chat)
+    ingest = sub.add_parser("ingest", help="add or update items from a JSONL or CSV catalogue")
+    ingest.add_argument("path", help="catalogue file (.jsonl or .csv)")
+    ingest.set_defaults(run=_ingest)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"recbot: {exc}", file=sys.stderr)
+        return 2
+    _setup_logging(config)
+    try:
+        return args.run(config, args)
+    except ConfigError as exc:
+        print(f"recbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Configuration: `config.yaml`, overridden by `RECBOT_<SECTION>__<KEY>` environment variables, validated."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StorageConfig(Section):
+    dir: Path = Field(Path("~/.local/share/recbot"), description="all state: Chroma, SQLite, models")
+    events_url: str | None = Field(None, description="SQLAlchemy URL of the feedback log; default SQLite under dir")
+
+    @property
+    def root(self) -> Path:
+        return self.dir.expanduser()
+
+    def resolved_events_url(self) -> str:
+        return self.events_url or f"sqlite:///{self.root / 'events.sqlite'}"
+
+
+class CatalogueConfig(Section):
+    path: Path | None = Field(None, description="JSONL/CSV catalogue indexed on first run; default: bundled demo")
+
+
+class ModelsConfig(Section):
+    text_encoder: Literal["minilm"] = "minilm"
+    image_encoder: Literal["efficientnet-lite0"] = "efficientnet-lite0"
+
+
+class LLMConfig(Section):
+    provider: Literal["rules", "openai"] = "rules"
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None  # any OpenAI-compatible server; the key comes from OPENAI_API_KEY
+    temperature: float = Field(0.0, ge=0, le=2)
+    turn_timeout_s: float = Field(60.0, gt=0)
+    max_steps: int = Field(8, ge=2, le=50)
+    history_messages: int = Field(30, ge=2, description="recent messages the model sees each turn")
+
+
+class RecommendConfig(Section):
+    k: int = Field(4, ge=1, le=10, description="items per reply")
+    candidates: int = Field(60, ge=5)
+    max_per_product: int = Field(1, ge=1)
+    weight_content: float = Field(1.0, ge=0)
+    weight_cf: float = Field(0.15, ge=0)
+    weight_feedback: float = Field(0.35, ge=0)
+
+
+class ChatConfig(Section):
+    max_text_chars: int = Field(2000, ge=100, description="longer messages are cut to this")
+
+
+class LoggingConfig(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Config(BaseSettings):
+    """The whole configuration; every key is overridable as RECBOT_<SECTION>__<KEY>."""
+
+    model_config = SettingsConfigDict(env_prefix="RECBOT_", env_nested_delimiter="__", extra="forbid", case_sensitive=False)
+
+    storage: StorageConfig = StorageConfig()
+    catalogue: CatalogueConfig = CatalogueConfig()
+    models: ModelsConfig = ModelsConfig()
+    llm: LLMConfig = LLMConfig()
+    recommend: RecommendConfig = RecommendConfig()
+    chat: ChatConfig = ChatConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file (passed as init values).
+        return env_settings, init_settings
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person running the bot."""
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read `path` (or ./config.yaml when present, else built-in defaults), apply the environment, validate."""
+    chosen = path or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    data: dict[str, Any] = {}
+    if chosen is not None:
+        if not chosen.is_file():
+            raise ConfigError(f"config file not found: {chosen}")
+        try:
+            data = yaml.safe_load(chosen.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{chosen} is not valid YAML: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{chosen} must be a mapping of sections (storage:, llm:, …)")
+    _check_env_sections()
+    try:
+        return Config(**data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, chosen)) from exc
+
+
+def _check_env_sections() -> None:
+    # pydantic-settings silently ignores RECBOT_FOO__BAR for an unknown section; a typo should stop us.
+    sections = set(Config.model_fields)
+    for name in os.environ:
+        if name.upper().startswith("RECBOT_") and "__" in name:
+            section = name[len("RECBOT_") :].split("__", 1)[0].lower()
+            if section not in sections:
+                raise ConfigError(f"{name}: unknown config section '{section}' (known: {', '.join(sorted(sections))})")
+
+
+def _explain(exc: ValidationError, source: Path | None) -> str:
+    lines = [f"invalid configuration{f' in {source}' if source else ''}:"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        env = "RECBOT_" + "__".join(str(p).upper() for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key")
+        else:
+            lines.append(f"  {key}: {err['msg']} (got {err.get('input')!r}; env override: {env})")
+    return "\n".join(lines)

@@ -1,0 +1,152 @@
+"""The feedback log: an append-only, durable store of what users were shown and how they reacted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine
+
+EventType = Literal["shown", "like", "dislike", "more_like_this", "purchase", "message"]
+
+# Confidence each event type lends the collaborative model; dislikes are kept out of ALS and
+# act through the blender instead.
+EVENT_WEIGHTS: dict[str, float] = {"shown": 0.0, "like": 4.0, "dislike": 0.0, "more_like_this": 2.0, "purchase": 8.0, "message": 0.0}
+
+metadata = MetaData()
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(128), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("item_id", String(256), nullable=True),
+    Column("event", String(32), nullable=False),
+    Column("weight", Float, nullable=False, default=0.0),
+    Column("ts", DateTime(timezone=True), nullable=False),
+    Index("ix_events_user", "user_id", "platform"),
+    Index("ix_events_event_item", "event", "item_id"),
+)
+
+
+@dataclass(frozen=True)
+class UserKey:
+    """A user is only unique within a platform."""
+
+    platform: str
+    user_id: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+
+@dataclass
+class Stats:
+    users: int
+    messages: int
+    likes: int
+    dislikes: int
+    top_items: list[tuple[str, int]]
+
+
+def _sqlite_durability(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss, even in WAL
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+class FeedbackLog:
+    """Records events and answers the questions the recommender and admins ask of them."""
+
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            _sqlite_durability(self.engine)
+        metadata.create_all(self.engine)
+
+    def record(self, user: UserKey, event_type: EventType, item_ids: list[str | None] | None = None) -> None:
+        """Append events; returns only once they are committed."""
+        now = dt.datetime.now(dt.UTC)
+        rows = [
+            {
+                "user_id": user.user_id,
+                "platform": user.platform,
+                "item_id": item,
+                "event": event_type,
+                "weight": EVENT_WEIGHTS[event_type],
+                "ts": now,
+            }
+            for item in (item_ids or [None])
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(events.insert(), rows)
+
+    def reactions(self, user: UserKey) -> tuple[list[str], list[str]]:
+        """(liked, disliked) item ids; the latest reaction to an item wins."""
+        query = (
+            select(events.c.item_id, events.c.event)
+            .where(events.c.user_id == user.user_id, events.c.platform == user.platform)
+            .where(events.c.event.in_(["like", "dislike"]))
+            .order_by(events.c.id)
+        )
+        latest: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for item_id, kind in conn.execute(query):
+                latest.pop(item_id, None)
+                latest[item_id] = kind
+        liked = [i for i, k in latest.items() if k == "like"]
+        disliked = [i for i, k in latest.items() if k == "dislike"]
+        return liked, disliked
+
+    def interactions(self) -> list[tuple[str, str, float]]:
+        """(user, item, weight) of every event that carries weight, for training."""
+        query = select(events.c.platform, events.c.user_id, events.c.item_id, events.c.weight).where(
+            events.c.weight > 0, events.c.item_id.is_not(None)
+        )
+        with self.engine.connect() as conn:
+            return [(f"{p}:{u}", i, w) for p, u, i, w in conn.execute(query)]
+
+    def forget(self, user: UserKey) -> int:
+        """Erase every event of a user; returns how many were removed."""
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(events).where(events.c.user_id == user.user_id, events.c.platform == user.platform))
+            return result.rowcount or 0
+
+    def stats(self, top: int = 5) -> Stats:
+        with self.engine.connect() as conn:
+            users = conn.execute(select(func.count(func.distinct(events.c.platform + ":" + events.c.user_id)))).scalar_one()
+
+            def count(kind: str) -> int:
+                return conn.execute(select(func.count()).where(events.c.event == kind)).scalar_one()
+
+            top_items = conn.execute(
+                select(events.c.item_id, func.count().label("n"))
+                .where(events.c.event == "like")
+                .group_by(events.c.item_id)
+                .order_by(func.count().desc(), events.c.item_id)
+                .limit(top)
+            ).all()
+            return Stats(users, count("message"), count("like"), count("dislike"), [(i, n) for i, n in top_items])

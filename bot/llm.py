@@ -1,0 +1,32 @@
+"""Chat model providers: `rules` (offline, ours) and `openai` (any OpenAI-compatible server)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from langchain_core.language_models import BaseChatModel
+
+from bot.config import ConfigError, LLMConfig
+from bot.rules_model import RulesChatModel
+from bot.vocabulary import Vocabulary
+
+
+def make_chat_model(config: LLMConfig, vocabulary: Vocabulary, known_ids: Callable[[], set[str]]) -> BaseChatModel:
+    if config.provider == "rules":
+        return RulesChatModel(vocabulary=vocabulary, known_ids=known_ids)
+    if config.provider == "openai":
+        from langchain_openai import ChatOpenAI
+
+        key = os.environ.get("OPENAI_API_KEY")
+        if not key and not config.base_url:
+            raise ConfigError("llm.provider is 'openai' but OPENAI_API_KEY is not set (or set llm.base_url for a self-hosted server)")
+        return ChatOpenAI(
+            model=config.model,
+            base_url=config.base_url,
+            api_key=key or "not-needed",  # self-hosted servers (vLLM, llama-server) often need none
+            temperature=config.temperature,
+            timeout=config.turn_timeout_s,
+            max_retries=2,
+        )
+    raise ConfigError(f"llm.provider: unknown provider {config.provider!r}")

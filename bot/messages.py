@@ -1,0 +1,73 @@
+"""The two types every adapter speaks: `Incoming` (what a user sent) and `Reply` (what the bot answers)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+FeedbackAction = Literal["like", "dislike", "more_like_this"]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A button press or `/like ID`: a reaction to one item."""
+
+    action: FeedbackAction
+    item_id: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """A slash command, e.g. `/reset`, `/stats`; `args` is the rest of the line."""
+
+    name: str
+    args: str = ""
+
+
+@dataclass
+class Incoming:
+    """One user message, whatever platform it came from."""
+
+    user_id: str
+    platform: str = "terminal"
+    conversation_id: str | None = None  # a chat, channel or thread; None = the user's private chat
+    text: str = ""
+    photos: list[bytes] = field(default_factory=list)
+    voice: bytes | None = None
+    voice_mime: str | None = None
+    feedback: Feedback | None = None
+    command: Command | None = None
+
+
+@dataclass
+class ItemCard:
+    """An item as shown to a user: every field a card needs, and why it was picked."""
+
+    id: str
+    name: str
+    price: float
+    color: str | None
+    categories: list[str]
+    image: str | None
+    reason: str
+
+
+@dataclass
+class Reply:
+    """What the bot answers; adapters render it for their platform."""
+
+    text: str
+    items: list[ItemCard] = field(default_factory=list)
+    transcript: str | None = None
+    error: str | None = None  # a short machine-readable code when the request could not be served
+    attachment: bytes | None = None  # e.g. a chart PNG for /stats
+    attachment_name: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape of `recbot chat --json`."""
+        return {
+            "text": self.text,
+            "items": [asdict(i) for i in self.items],
+            "transcript": self.transcript,
+            "error": self.error,
+        }

@@ -1,0 +1,249 @@
+"""`rules`: an offline chat model of our own. It reads intent and constraints, emits real tool calls
+through the same agent as an LLM would, and words the reply from the tool results only."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import ConfigDict
+
+from bot.constraints import Request, parse
+from bot.vocabulary import GENDERS, Vocabulary
+
+PHOTO_MARKER = re.compile(r"^\[photo:([A-Za-z0-9_-]+)\]\s*")
+SEARCH_TOOLS = ("search_catalogue", "search_by_photo", "more_like", "recommend_for_me")
+
+GREETING = (
+    "Hi! I help you find things in our catalogue. Tell me what you're after — e.g. "
+    "“a warm hoodie for running under $60, not black” — and I'll suggest a few items."
+)
+HELP = (
+    "Describe what you want (kind of item, colour, budget, who it's for) and I'll suggest items. "
+    "Then say “cheaper”, “in blue”, “more like the second one” or “tell me about #3”. "
+    "Rate items with /like ID or /dislike ID so I learn your taste; /reset starts a new conversation."
+)
+OFFTOPIC = "I can only help with finding products in our catalogue — clothing, bags, watches and fitness gear. What are you looking for?"
+
+
+class RulesChatModel(BaseChatModel):
+    """A deterministic chat model: parses the latest message, keeps context from the history."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    vocabulary: Vocabulary
+    known_ids: Callable[[], set[str]]
+
+    @property
+    def _llm_type(self) -> str:
+        return "recbot-rules"
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> RulesChatModel:  # type: ignore[override]
+        return self  # it already knows the tools it calls
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self.respond(messages))])
+
+    # -- deciding -------------------------------------------------------------------------------
+    def respond(self, messages: list[BaseMessage]) -> AIMessage:
+        last = messages[-1]
+        if isinstance(last, ToolMessage):
+            return AIMessage(content=compose_reply(_turn_tool_messages(messages)))
+        text = last.content if isinstance(last.content, str) else ""
+        history = messages[:-1]
+        photo = PHOTO_MARKER.match(text)
+        if photo:
+            req = parse(text[photo.end() :], self.vocabulary, self.known_ids())
+            args = {"photo_id": photo.group(1), "query": req.query, **_constraints(req)}
+            return _call("search_by_photo", args)
+        req = parse(text, self.vocabulary, self.known_ids())
+        return self._decide(req, text, history)
+
+    def _decide(self, req: Request, text: str, history: list[BaseMessage]) -> AIMessage:
+        last_call = _last_search_call(history)
+        shown = _last_items(history)
+        match req.intent:
+            case "empty":
+                return AIMessage(content="I didn't catch anything there — what are you looking for?")
+            case "greeting":
+                return AIMessage(content=GREETING)
+            case "help":
+                return AIMessage(content=HELP)
+            case "thanks":
+                return AIMessage(content="You're welcome! Tell me if you'd like anything else.")
+            case "offtopic":
+                return AIMessage(content=OFFTOPIC)
+            case "recommend":
+                args = {k: v for k, v in _constraints(req).items() if k in {"max_price", "colors", "categories"}}
+                return _call("recommend_for_me", args)
+            case "cheaper" | "pricier":
+                if not last_call or not shown:
+                    return AIMessage(content="Tell me what you're looking for first, then I can find cheaper or pricier options.")
+                name, args = last_call
+                args = _merge(args, req, self.vocabulary)
+                prices = [float(i["price"]) for i in shown]
+                if req.intent == "cheaper":
+                    args["max_price"] = round(min(prices) - 0.01, 2)
+                    args.pop("min_price", None)
+                else:
+                    args["min_price"] = round(max(prices) + 0.01, 2)
+                    args.pop("max_price", None)
+                return _call(name, args)
+            case "refine":
+                if not last_call:
+                    return _call("search_catalogue", {"query": req.query or text, **_constraints(req)})
+                name, args = last_call
+                return _call(name, _merge(args, req, self.vocabulary))
+            case "more_results":
+                if not last_call:
+                    return _call("recommend_for_me", {})
+                name, args = last_call
+                args = dict(args)
+                args["exclude_ids"] = list(dict.fromkeys([*args.get("exclude_ids", []), *(i["id"] for i in shown)]))
+                return _call(name, args)
+            case "more_like" | "details":
+                target = req.item_id or _pick(shown, req.ordinal)
+                if target is None:
+                    if shown and req.ordinal is not None:
+                        return AIMessage(
+                            content=f"The last list had only {len(shown)} item{'s' * (len(shown) > 1)}; which one do you mean?"
+                        )
+                    return AIMessage(content="Which item do you mean? Say e.g. “more like the second one” or give its id.")
+                if req.intent == "details":
+                    return _call("item_details", {"item_id": target})
+                base = last_call[1] if last_call else {}
+                keep = {k: v for k, v in base.items() if k in {"max_price", "min_price", "colors", "exclude_colors"}}
+                return _call("more_like", {"item_id": target, **_merge(keep, req, self.vocabulary)})
+            case _:
+                return _call("search_catalogue", {"query": req.query or text, **_constraints(req)})
+
+
+def _constraints(req: Request) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if req.max_price is not None:
+        out["max_price"] = req.max_price
+    if req.min_price is not None:
+        out["min_price"] = req.min_price
+    if req.colors:
+        out["colors"] = list(req.colors)
+    if req.exclude_colors:
+        out["exclude_colors"] = list(req.exclude_colors)
+    if req.categories:
+        out["categories"] = list(req.categories)
+    return out
+
+
+def _merge(args: dict[str, Any], req: Request, vocab: Vocabulary) -> dict[str, Any]:
+    """Apply a follow-up's constraints on top of the previous search's."""
+    out = {k: v for k, v in args.items() if k != "exclude_ids"}
+    if req.max_price is not None:
+        out["max_price"] = req.max_price
+    if req.min_price is not None:
+        out["min_price"] = req.min_price
+    if req.colors:
+        out["colors"] = list(req.colors)
+        out["exclude_colors"] = [c for c in out.get("exclude_colors", []) if c not in req.colors]
+    if req.exclude_colors:
+        out["exclude_colors"] = list(dict.fromkeys([*out.get("exclude_colors", []), *req.exclude_colors]))
+        out["colors"] = [c for c in out.get("colors", []) if c not in req.exclude_colors]
+    if req.categories:
+        genders = set(GENDERS.values())
+        if all(c in genders for c in req.categories) and out.get("categories"):
+            narrowed = [p for p in out["categories"] if p.split("/")[0] in req.categories]
+            out["categories"] = narrowed or list(req.categories)
+        else:
+            out["categories"] = list(req.categories)
+    return {k: v for k, v in out.items() if v not in ([], None)}
+
+
+def _call(name: str, args: dict[str, Any]) -> AIMessage:
+    return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}"}])
+
+
+def _last_search_call(history: list[BaseMessage]) -> tuple[str, dict[str, Any]] | None:
+    for msg in reversed(history):
+        if isinstance(msg, AIMessage):
+            for call in reversed(msg.tool_calls):
+                if call["name"] in SEARCH_TOOLS:
+                    return call["name"], dict(call["args"])
+    return None
+
+
+def _last_items(history: list[BaseMessage]) -> list[dict[str, Any]]:
+    for msg in reversed(history):
+        if isinstance(msg, ToolMessage):
+            data = _json(msg)
+            if data.get("items"):
+                return data["items"]
+            if data.get("item"):
+                return [data["item"]]
+    return []
+
+
+def _pick(items: list[dict[str, Any]], ordinal: int | None) -> str | None:
+    if not items:
+        return None
+    index = 0 if ordinal is None else ordinal
+    if -len(items) <= index < len(items):
+        return items[index]["id"]
+    return None
+
+
+def _turn_tool_messages(messages: list[BaseMessage]) -> list[ToolMessage]:
+    out: list[ToolMessage] = []
+    for msg in reversed(messages):
+        if isinstance(msg, HumanMessage):
+            break
+        if isinstance(msg, ToolMessage):
+            out.insert(0, msg)
+    return out
+
+
+def _json(msg: ToolMessage) -> dict[str, Any]:
+    try:
+        data = json.loads(msg.content) if isinstance(msg.content, str) else {}
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def compose_reply(tool_messages: list[ToolMessage]) -> str:
+    """Word a reply from tool results only: every item named here came from a tool."""
+    if not tool_messages:
+        return "Sorry, I couldn't look that up. Could you rephrase?"
+    data = _json(tool_messages[-1])
+    if "error" in data:
+        return f"Sorry — {data['error']}. Pick one of the items I showed, or tell me what you're looking for."
+    if "item" in data:
+        item = data["item"]
+        lines = [f"{item['name']} — {item.get('color') or 'one colour'}, ${item['price']:g} [{item['id']}]", item.get("description", "")]
+        lines += [f"{k.replace('_', ' ').title()}: {v}" for k, v in item.get("attributes", {}).items()]
+        return "\n".join(line for line in lines if line)
+    items = data.get("items", [])
+    constraints = data.get("constraints") or ""
+    if not items:
+        wanted = f" ({constraints})" if constraints else ""
+        return f"I couldn't find anything that fits{wanted}. Try a higher budget, another colour, or different words."
+    head = (
+        ("Here is 1 of the" if len(items) == 1 else f"Here are {len(items)}")
+        + f" {data.get('title', 'items')}"
+        + (f" — {constraints}" if constraints else "")
+        + ":"
+    )
+    lines = [head]
+    for item in items:
+        color = item.get("color") or "one colour"
+        lines.append(f"{item['n']}. {item['name']} — {color}, ${item['price']:g} [{item['id']}]\n   {item['reason']}")
+    return "\n".join(lines)

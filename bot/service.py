@@ -1,0 +1,232 @@
+"""`BotService.handle(Incoming) -> Reply`: the one entry point every adapter calls."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import asdict
+from typing import Any
+
+import aiosqlite
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+from bot.agent import build_agent
+from bot.catalogue_setup import open_catalogue
+from bot.config import Config
+from bot.feedback import FeedbackLog, UserKey
+from bot.grounding import ground_text
+from bot.llm import make_chat_model
+from bot.messages import Command, Feedback, Incoming, ItemCard, Reply
+from bot.rules_model import HELP, RulesChatModel, compose_reply
+from bot.tools import ITEM_TOOLS, PhotoVectors, TurnContext, build_tools
+from bot.vocabulary import Vocabulary
+from recsys.blender import Weights
+from recsys.images import ImageError, decode_image
+from recsys.recommender import Recommender, RecommenderSettings
+from recsys.scorer import CFScorer, Interaction
+
+log = logging.getLogger(__name__)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
+
+
+class BotService:
+    """Owns the recommender, the feedback log, the agent and its memory; answers one message at a time per conversation."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.root = config.storage.root
+        self.log = FeedbackLog(config.storage.resolved_events_url())
+        self.recommender: Recommender | None = None
+        self.vocabulary: Vocabulary | None = None
+        self._agent: Any = None
+        self._conn: aiosqlite.Connection | None = None
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.photos = PhotoVectors(self.root / "photos")
+
+    # -- life cycle ----------------------------------------------------------------------------
+    async def start(self, progress: bool = True) -> None:
+        """Index the catalogue on first run (reused afterwards), train CF from the log, open memory."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        store, text_encoder, image_encoder = await asyncio.to_thread(open_catalogue, self.config, progress)
+        rc = self.config.recommend
+        settings = RecommenderSettings(
+            candidates=rc.candidates,
+            max_per_product=rc.max_per_product,
+            weights=Weights(content=rc.weight_content, cf=rc.weight_cf, feedback=rc.weight_feedback),
+        )
+        scorer = CFScorer()
+        self.recommender = Recommender(store, text_encoder, image_encoder, scorer, settings)
+        await asyncio.to_thread(self.retrain_cf)
+        self.vocabulary = Vocabulary.from_items(store.all_items().values())
+        known = lambda: set(store.all_items())  # noqa: E731
+        model = make_chat_model(self.config.llm, self.vocabulary, known)
+        rules = RulesChatModel(vocabulary=self.vocabulary, known_ids=known)
+        self._conn = await aiosqlite.connect(str(self.root / "memory.sqlite"))
+        checkpointer = AsyncSqliteSaver(self._conn)
+        await checkpointer.setup()
+        tools = build_tools(self.recommender, self.log, self.vocabulary, self.photos)
+        fallback = None if isinstance(model, RulesChatModel) else rules
+        self._agent = build_agent(model, tools, checkpointer, self.config.llm.history_messages, fallback)
+        self._checkpointer = checkpointer
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def __aenter__(self) -> BotService:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def retrain_cf(self) -> None:
+        assert self.recommender is not None
+        rows = self.log.interactions()
+        self.recommender.scorer.fit([Interaction(u, i, w) for u, i, w in rows])
+
+    # -- the one entry point ---------------------------------------------------------------------
+    async def handle(self, incoming: Incoming) -> Reply:
+        """Answer one message; never raises for anything a user can send."""
+        user = UserKey(incoming.platform, incoming.user_id)
+        try:
+            if incoming.command is not None:
+                return await self._command(user, incoming)
+            if incoming.feedback is not None:
+                return await self._feedback(user, incoming)
+            if incoming.photos:
+                return await self._photo(user, incoming)
+            if incoming.voice is not None:
+                return Reply(
+                    text="I can't listen to voice notes yet — please type what you're looking for.",
+                    error="voice_unsupported",
+                )
+            return await self._text(user, incoming, incoming.text)
+        except Exception:
+            log.exception("turn failed for %s", user)
+            return Reply(text="Sorry, something went wrong on my side. Please try again in a moment.", error="internal")
+
+    def thread_id(self, incoming: Incoming) -> str:
+        return f"{incoming.platform}:{incoming.conversation_id or incoming.user_id}:{incoming.user_id}"
+
+    async def _text(self, user: UserKey, incoming: Incoming, text: str, note: str = "") -> Reply:
+        text, cut = self._clean(text)
+        if not text:
+            return Reply(text="Your message was empty — tell me what you're looking for, e.g. “a blue tee under $30”.", error="empty")
+        reply = await self._turn(user, incoming, text)
+        if cut:
+            reply.text = f"(Your message was long, so I read the first {self.config.chat.max_text_chars} characters.)\n{reply.text}"
+        if note:
+            reply.text = f"{note}\n{reply.text}"
+        return reply
+
+    def _clean(self, text: str) -> tuple[str, bool]:
+        text = unicodedata.normalize("NFC", text or "")
+        text = _CONTROL.sub(" ", text).strip()
+        limit = self.config.chat.max_text_chars
+        return (text[:limit], True) if len(text) > limit else (text, False)
+
+    async def _turn(self, user: UserKey, incoming: Incoming, text: str) -> Reply:
+        thread = self.thread_id(incoming)
+        config = {"configurable": {"thread_id": thread}, "recursion_limit": self.config.llm.max_steps * 2 + 1}
+        context = TurnContext(user=user, k=self.config.recommend.k)
+        async with self._locks[thread]:  # one turn at a time per conversation; other users run concurrently
+            await asyncio.to_thread(self.log.record, user, "message")
+            try:
+                result = await asyncio.wait_for(
+                    self._agent.ainvoke({"messages": [HumanMessage(text)]}, config, context=context),
+                    timeout=self.config.llm.turn_timeout_s,
+                )
+            except TimeoutError:
+                log.warning("turn timed out after %ss for %s", self.config.llm.turn_timeout_s, user)
+                return Reply(text="Sorry, that took too long. Please try again, perhaps with a shorter request.", error="timeout")
+        reply = self._reply_from(result["messages"])
+        if reply.items:
+            await asyncio.to_thread(self.log.record, user, "shown", [i.id for i in reply.items])
+        return reply
+
+    def _reply_from(self, messages: list[Any]) -> Reply:
+        start = max(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
+        turn = messages[start + 1 :]
+        tool_messages = [m for m in turn if isinstance(m, ToolMessage) and m.name in ITEM_TOOLS]
+        items: list[ItemCard] = []
+        for msg in reversed(tool_messages):
+            if msg.artifact:
+                items = [ItemCard(**card) for card in msg.artifact]
+                break
+        final = next((m for m in reversed(turn) if isinstance(m, AIMessage) and not m.tool_calls), None)
+        text = final.content if final is not None and isinstance(final.content, str) else ""
+        if not text.strip():
+            text = compose_reply(tool_messages)
+        assert self.recommender is not None
+        shown = {c["id"] for m in messages if isinstance(m, ToolMessage) and m.artifact for c in m.artifact}
+        text = ground_text(text, shown, self.recommender.store.all_items(), fallback=lambda: compose_reply(tool_messages))
+        return Reply(text=text, items=items)
+
+    # -- photos ------------------------------------------------------------------------------------
+    async def _photo(self, user: UserKey, incoming: Incoming) -> Reply:
+        assert self.recommender is not None
+        data = incoming.photos[-1]  # platforms send sizes smallest first; the last is the largest
+        try:
+            image = await asyncio.to_thread(decode_image, data)
+        except ImageError as exc:
+            log.info("unusable photo from %s: %s", user, exc)
+            return Reply(text=str(exc), error="bad_image")
+        vector = await asyncio.to_thread(self.recommender.encode_image, image)
+        photo_id = hashlib.sha1(data).hexdigest()[:16]
+        await asyncio.to_thread(self.photos.save, photo_id, vector)
+        text, _ = self._clean(incoming.text)
+        return await self._turn(user, incoming, f"[photo:{photo_id}] {text}".strip())
+
+    # -- feedback ------------------------------------------------------------------------------------
+    async def _feedback(self, user: UserKey, incoming: Incoming) -> Reply:
+        assert self.recommender is not None and incoming.feedback is not None
+        fb: Feedback = incoming.feedback
+        item = self.recommender.item(fb.item_id.strip())
+        if item is None:
+            log.info("feedback %s on unknown item %r from %s", fb.action, fb.item_id, user)
+            return Reply(
+                text=f"I don't know an item with id “{fb.item_id}”. Use the id shown in brackets, e.g. /like MH01-Gray.",
+                error="unknown_item",
+            )
+        await asyncio.to_thread(self.log.record, user, fb.action, [item.id])  # stored before we acknowledge
+        await asyncio.to_thread(self._refresh_user, user)
+        if fb.action == "more_like_this":
+            return await self._turn(user, incoming, f"More like {item.name} [{item.id}]")
+        if fb.action == "like":
+            return Reply(text=f"👍 Noted: you like the {item.name} ({item.color or 'one colour'}). I'll suggest more in that spirit.")
+        return Reply(text=f"👎 Noted: you don't like the {item.name} ({item.color or 'one colour'}). I won't show it again.")
+
+    def _refresh_user(self, user: UserKey) -> None:
+        assert self.recommender is not None
+        history = [Interaction(u, i, w) for u, i, w in self.log.interactions() if u == str(user)]
+        self.recommender.scorer.update_user(str(user), history)
+
+    # -- commands --------------------------------------------------------------------------------------
+    async def _command(self, user: UserKey, incoming: Incoming) -> Reply:
+        command: Command = incoming.command  # type: ignore[assignment]
+        match command.name:
+            case "help" | "start":
+                return Reply(text=HELP)
+            case "reset":
+                await self._checkpointer.adelete_thread(self.thread_id(incoming))
+                return Reply(text="Started a new conversation. Your likes and dislikes are kept.")
+            case "forget":
+                await self._checkpointer.adelete_thread(self.thread_id(incoming))
+                removed = await asyncio.to_thread(self.log.forget, user)
+                await asyncio.to_thread(self.retrain_cf)
+                return Reply(text=f"Done: I forgot our conversation and your feedback ({removed} events erased).")
+            case "like" | "dislike":
+                if not command.args.strip():
+                    return Reply(text=f"Which item? Use /{command.name} ID, e.g. /{command.name} MH01-Gray.", error="missing_argument")
+                return await self._feedback(
+                    user, Incoming(**{**asdict(incoming), "command": None, "feedback": Feedback(command.name, command.args.split()[0])})
+                )
+            case _:
+                return Reply(text=f"Unknown command /{command.name}. {HELP}", error="unknown_command")

@@ -1,0 +1,102 @@
+"""Putting catalogue items into the store: encode what changed, skip what did not."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import httpx
+from PIL import Image
+from tqdm import tqdm
+
+from recsys.catalogue import Item
+from recsys.image_encoder import ImageEncoder
+from recsys.images import ImageError, decode_image
+from recsys.store import ItemStore
+from recsys.text_encoder import TextEncoder
+
+log = logging.getLogger(__name__)
+BATCH = 32
+
+
+@dataclass
+class IndexReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    image_problems: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged"
+
+
+def index_items(
+    items: list[Item],
+    store: ItemStore,
+    text_encoder: TextEncoder,
+    image_encoder: ImageEncoder | None,
+    progress: bool = True,
+) -> IndexReport:
+    """Upsert items by id (idempotent); only new or changed items are encoded again."""
+    report = IndexReport()
+    known = store.fingerprints()
+    changed = []
+    for item in items:
+        before = known.get(item.id)
+        if before == (item.fingerprint(), text_encoder.name):
+            report.unchanged += 1
+            continue
+        changed.append(item)
+        if before is None:
+            report.added += 1
+        else:
+            report.updated += 1
+    bar = tqdm(total=len(changed), desc="Indexing catalogue", unit="item", disable=not progress or not changed)
+    for start in range(0, len(changed), BATCH):
+        batch = changed[start : start + BATCH]
+        store.upsert(batch, text_encoder.encode([i.embedding_text() for i in batch]), text_encoder.name)
+        if image_encoder is not None:
+            _index_images(batch, store, image_encoder, report)
+        bar.update(len(batch))
+    bar.close()
+    return report
+
+
+def reindex_images(store: ItemStore, image_encoder: ImageEncoder, progress: bool = True) -> IndexReport:
+    """Re-encode every item photo, e.g. after switching image encoders."""
+    report = IndexReport()
+    items = list(store.all_items().values())
+    bar = tqdm(total=len(items), desc="Indexing photos", unit="item", disable=not progress)
+    for start in range(0, len(items), BATCH):
+        batch = items[start : start + BATCH]
+        _index_images(batch, store, image_encoder, report)
+        report.updated += len(batch)
+        bar.update(len(batch))
+    bar.close()
+    return report
+
+
+def _index_images(batch: list[Item], store: ItemStore, encoder: ImageEncoder, report: IndexReport) -> None:
+    with_photo: list[Item] = []
+    pictures: list[Image.Image] = []
+    for item in batch:
+        if not item.image:
+            continue
+        try:
+            pictures.append(_open(item.image))
+            with_photo.append(item)
+        except (OSError, ImageError, httpx.HTTPError) as exc:
+            report.image_problems.append(f"{item.id}: {exc}")
+            log.warning("photo of %s not indexed: %s", item.id, exc)
+    store.delete_images([i.id for i in batch if i not in with_photo])
+    if with_photo:
+        store.upsert_images(with_photo, encoder.encode(pictures), encoder.name)
+
+
+def _open(location: str) -> Image.Image:
+    if location.startswith(("http://", "https://")):
+        response = httpx.get(location, timeout=10.0, follow_redirects=True)
+        response.raise_for_status()
+        return decode_image(response.content)
+    with open(location, "rb") as fh:
+        return decode_image(fh.read())

@@ -1,0 +1,121 @@
+"""The recommender: vector search in the store, then blending with CF and the user's feedback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from recsys.blender import Profile, Recommendation, Weights, blend
+from recsys.catalogue import Item
+from recsys.filters import Filters
+from recsys.image_encoder import ImageEncoder
+from recsys.scorer import CFScorer
+from recsys.store import Hit, ItemStore
+from recsys.text_encoder import TextEncoder
+
+
+@dataclass
+class RecommenderSettings:
+    candidates: int = 60  # over-fetch before blending and diversity
+    max_per_product: int = 1
+    weights: Weights = field(default_factory=Weights)
+
+
+class Recommender:
+    """`search`, `search_image`, `more_like` and `for_user`, each returning ranked recommendations."""
+
+    def __init__(
+        self,
+        store: ItemStore,
+        text_encoder: TextEncoder,
+        image_encoder: ImageEncoder,
+        scorer: CFScorer,
+        settings: RecommenderSettings | None = None,
+    ) -> None:
+        self.store = store
+        self.text_encoder = text_encoder
+        self.image_encoder = image_encoder
+        self.scorer = scorer
+        self.settings = settings or RecommenderSettings()
+
+    def profile(self, user: str, liked_ids: list[str], disliked_ids: list[str]) -> Profile:
+        """A taste profile from feedback; ids no longer in the catalogue are ignored."""
+        liked = [i for i in (self.store.get(x) for x in liked_ids) if i]
+        disliked = [i for i in (self.store.get(x) for x in disliked_ids) if i]
+        vectors = self.store.text_vectors([i.id for i in liked + disliked])
+        liked_v = np.stack([vectors[i.id] for i in liked]) if liked else None
+        disliked_v = np.stack([vectors[i.id] for i in disliked]) if disliked else None
+        return Profile(user, liked, disliked, liked_v, disliked_v)
+
+    def item(self, item_id: str) -> Item | None:
+        return self.store.get(item_id)
+
+    def search(self, query: str, filters: Filters, profile: Profile, k: int) -> list[Recommendation]:
+        vector = self.text_encoder.encode_one(query) if query.strip() else None
+        if vector is None:
+            return self.for_user(profile, filters, k)
+        hits = self.store.search_text(vector, self._exclusions(filters, profile), self.settings.candidates)
+        return self._blend(hits, profile, filters, k, query)
+
+    def encode_image(self, image: Image.Image) -> np.ndarray:
+        return self.image_encoder.encode([image])[0]
+
+    def search_image(self, image: Image.Image, filters: Filters, profile: Profile, k: int, caption: str = "") -> list[Recommendation]:
+        return self.search_image_vector(self.encode_image(image), filters, profile, k, caption)
+
+    def search_image_vector(
+        self, vector: np.ndarray, filters: Filters, profile: Profile, k: int, caption: str = ""
+    ) -> list[Recommendation]:
+        image_hits = self.store.search_image(vector, self._exclusions(filters, profile), self.settings.candidates)
+        # Blend on the items' text vectors so taste and diversity work the same way as for text.
+        text_vectors = self.store.text_vectors([h.item.id for h in image_hits])
+        hits = [Hit(h.item, h.similarity, text_vectors[h.item.id]) for h in image_hits if h.item.id in text_vectors]
+        if caption.strip():
+            caption_vector = self.text_encoder.encode_one(caption)
+            hits = [Hit(h.item, 0.75 * h.similarity + 0.25 * float(h.vector @ caption_vector), h.vector) for h in hits]
+        return self._blend(hits, profile, filters, k, caption, basis="looks like your photo")
+
+    def more_like(self, item_id: str, filters: Filters, profile: Profile, k: int) -> list[Recommendation]:
+        anchor = self.store.get(item_id)
+        if anchor is None:
+            return []
+        vector = self.store.text_vectors([item_id])[item_id]
+        excluded = self._exclusions(filters, profile).with_(exclude_ids=(*filters.exclude_ids, item_id))
+        hits = self.store.search_text(vector, excluded, self.settings.candidates)
+        return self._blend(hits, profile, filters, k, basis=f"similar to {anchor.name}")
+
+    def for_user(self, profile: Profile, filters: Filters, k: int) -> list[Recommendation]:
+        """No query: lean on taste (liked items), then on what is popular."""
+        excluded = self._exclusions(filters, profile)
+        if profile.liked_vectors is not None:
+            centre = profile.liked_vectors.mean(axis=0)
+            centre /= max(float(np.linalg.norm(centre)), 1e-12)
+            hits = self.store.search_text(centre, excluded, self.settings.candidates)
+            return self._blend(hits, profile, filters, k, basis="picked for your taste")
+        items = [i for i in self.store.all_items().values() if excluded.matches(i)]
+        popularity = self.scorer.scores(profile.user, [i.id for i in items])
+        order = np.argsort(-popularity, kind="stable")[: self.settings.candidates]
+        chosen = [items[n] for n in order]
+        vectors = self.store.text_vectors([i.id for i in chosen])
+        hits = [Hit(i, 0.0, vectors[i.id]) for i in chosen]
+        return self._blend(hits, profile, filters, k, basis="popular right now" if popularity.any() else "a good place to start")
+
+    def _exclusions(self, filters: Filters, profile: Profile) -> Filters:
+        # Disliked items never come back.
+        return filters.with_(exclude_ids=tuple(dict.fromkeys([*filters.exclude_ids, *(i.id for i in profile.disliked)])))
+
+    def _blend(self, hits: list[Hit], profile: Profile, filters: Filters, k: int, query: str = "", basis: str = "") -> list[Recommendation]:
+        cf = self.scorer.scores(profile.user, [h.item.id for h in hits])
+        return blend(
+            hits,
+            cf,
+            profile,
+            filters,
+            k,
+            self.settings.weights,
+            query=query,
+            max_per_product=self.settings.max_per_product,
+            basis=basis,
+        )

@@ -1,0 +1,44 @@
+"""Rebuild the bundled demo catalogue from the shared Luma data.
+
+Keeps ids, colours, prices and category paths as they are; copies only the main photos,
+downscaled to at most 320 px, so the package stays small. Run from the repository root:
+
+    python scripts/bundle_demo_catalogue.py ../shared/data/luma
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+MAX_SIDE = 320
+TARGET = Path(__file__).resolve().parent.parent / "recsys" / "demo_catalogue"
+
+
+def main(source: Path) -> None:
+    images_out = TARGET / "images"
+    if images_out.exists():
+        shutil.rmtree(images_out)
+    images_out.mkdir(parents=True)
+    rows = []
+    for line in (source / "catalog.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        row.pop("additional_images", None)  # alternate views serve the photo benchmark, read in place
+        if row.get("image"):
+            with Image.open(source / row["image"]) as img:
+                img = img.convert("RGB")
+                img.thumbnail((MAX_SIDE, MAX_SIDE))
+                img.save(images_out / Path(row["image"]).name, "JPEG", quality=80, optimize=True)
+        rows.append(row)
+    (TARGET / "catalog.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    for name in ("LICENSE.txt", "LICENSE_AFL.txt"):
+        shutil.copy(source / name, TARGET / name)
+    print(f"bundled {len(rows)} items into {TARGET}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/luma"))
