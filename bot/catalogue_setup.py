@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def open_catalogue(config: Config, progress: bool = True) -> tuple[ItemStore, TextEncoder, ImageEncoder]:
     store = ItemStore(config.storage.root / "chroma")
-    text_encoder, image_encoder = TextEncoder(), ImageEncoder()
+    text_encoder, image_encoder = TextEncoder.shared(), ImageEncoder.shared()
     if store.count() == 0:
         path = config.catalogue.path or DEMO_CATALOGUE
         log.info("first run: indexing %s", path)

@@ -49,12 +49,20 @@ def _ingest(config: Config, args: argparse.Namespace) -> int:
         print(f"recbot ingest: no such file: {path}", file=sys.stderr)
         return 2
     store = ItemStore(config.storage.root / "chroma")
-    loaded, report = ingest(path, store, TextEncoder(), ImageEncoder(), progress=True)
+    loaded, report = ingest(path, store, TextEncoder.shared(), ImageEncoder.shared(), progress=True)
     for problem in loaded.problems:
         print(f"{path}:{problem}")
     skipped = sum(p.skipped for p in loaded.problems)
     print(f"ingested {len(loaded.items)} items from {path}: {report}; {skipped} rows skipped")
     return 0 if loaded.items or not skipped else 1
+
+
+def _serve(config: Config, args: argparse.Namespace) -> int:
+    if args.platform == "telegram":
+        from adapters.telegram import serve
+    else:
+        from adapters.slack import serve
+    return serve(config)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="add or update items from a JSONL or CSV catalogue")
     ingest.add_argument("path", help="catalogue file (.jsonl or .csv)")
     ingest.set_defaults(run=_ingest)
+    serve = sub.add_parser("serve", help="run the bot on a chat platform (tokens from the environment)")
+    serve.add_argument("platform", choices=["telegram", "slack"])
+    serve.set_defaults(run=_serve)
     return parser
 
 

@@ -61,6 +61,30 @@ class ChatConfig(Section):
     max_text_chars: int = Field(2000, ge=100, description="longer messages are cut to this")
 
 
+class TelegramWebhookConfig(Section):
+    listen: str = "127.0.0.1"
+    port: int = Field(8443, ge=1, le=65535)
+    path: str = "/telegram"
+    url: str | None = Field(None, description="public URL Telegram posts to; required in webhook mode")
+
+
+class TelegramConfig(Section):
+    mode: Literal["polling", "webhook"] = "polling"
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    admins: list[str] = Field(default_factory=list, description="Telegram user ids allowed /stats and /retrain")
+    webhook: TelegramWebhookConfig = TelegramWebhookConfig()
+
+
+class SlackConfig(Section):
+    mode: Literal["socket", "http"] = "socket"
+    host: str = "127.0.0.1"
+    port: int = Field(3000, ge=1, le=65535)
+    path: str = "/slack/events"
+    api_base_url: str = "https://slack.com/api/"
+    admins: list[str] = Field(default_factory=list, description="Slack user ids allowed stats and retrain")
+
+
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -76,6 +100,8 @@ class Config(BaseSettings):
     llm: LLMConfig = LLMConfig()
     recommend: RecommendConfig = RecommendConfig()
     chat: ChatConfig = ChatConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    slack: SlackConfig = SlackConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @classmethod

@@ -18,7 +18,7 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from bot.agent import build_agent
 from bot.catalogue_setup import open_catalogue
 from bot.config import Config
-from bot.feedback import FeedbackLog, UserKey
+from bot.feedback import FeedbackLog, Stats, UserKey
 from bot.grounding import ground_text
 from bot.llm import make_chat_model
 from bot.messages import Command, Feedback, Incoming, ItemCard, Reply
@@ -228,5 +228,28 @@ class BotService:
                 return await self._feedback(
                     user, Incoming(**{**asdict(incoming), "command": None, "feedback": Feedback(command.name, command.args.split()[0])})
                 )
+            case "stats" | "retrain":
+                if not self.is_admin(user):
+                    log.warning("admin command /%s refused for %s", command.name, user)
+                    return Reply(text="Sorry, that command is for admins only.", error="not_allowed")
+                if command.name == "stats":
+                    return Reply(text=self._stats_text(await asyncio.to_thread(self.log.stats)))
+                await asyncio.to_thread(self.retrain_cf)
+                return Reply(text="Retrained the collaborative model from the feedback log.")
             case _:
                 return Reply(text=f"Unknown command /{command.name}. {HELP}", error="unknown_command")
+
+    def is_admin(self, user: UserKey) -> bool:
+        """Admins are listed per platform in config (`telegram.admins`, `slack.admins`)."""
+        section = getattr(self.config, user.platform, None)
+        return user.user_id in {str(a) for a in getattr(section, "admins", [])}
+
+    def _stats_text(self, stats: Stats) -> str:
+        assert self.recommender is not None
+        top = ", ".join(
+            f"{(item.name if (item := self.recommender.item(i)) else i)} ({n})" for i, n in stats.top_items
+        ) or "none yet"
+        return (
+            f"Users: {stats.users}\nMessages: {stats.messages}\n"
+            f"Likes: {stats.likes}  Dislikes: {stats.dislikes}\nTop liked: {top}"
+        )

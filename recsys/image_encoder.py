@@ -28,9 +28,18 @@ class ImageEncoder:
     name = "efficientnet-lite0"
     dim = 1280
 
+    _shared: ImageEncoder | None = None
+
     def __init__(self) -> None:
         self._model = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> ImageEncoder:
+        """One encoder per process: every service and command reuses its loaded model."""
+        if cls._shared is None:
+            cls._shared = cls()
+        return cls._shared
 
     def _load(self):
         with self._lock:

@@ -18,9 +18,18 @@ class TextEncoder:
     name = "minilm-l6-v2"
     dim = 384
 
+    _shared: TextEncoder | None = None
+
     def __init__(self) -> None:
         self._model = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> TextEncoder:
+        """One encoder per process: every service and command reuses its loaded model."""
+        if cls._shared is None:
+            cls._shared = cls()
+        return cls._shared
 
     def _load(self):
         with self._lock:

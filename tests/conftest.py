@@ -1,0 +1,60 @@
+"""Shared fixtures: the bundled catalogue is indexed once per test run with the real models, and each
+test gets its own copy of that index plus fresh SQLite files, so tests never see each other's state."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from bot.config import Config
+from bot.service import BotService
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _clean_recbot_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's RECBOT_* variables must not change what a test sees."""
+    for name in list(os.environ):
+        if name.startswith("RECBOT_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def indexed_chroma(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo catalogue indexed with the real encoders, once per session."""
+    from bot.catalogue_setup import open_catalogue
+
+    root = tmp_path_factory.mktemp("index")
+    config = Config(storage={"dir": root})
+    open_catalogue(config, progress=False)
+    return root / "chroma"
+
+
+def make_config(data_dir: Path, indexed_chroma: Path, **sections: dict) -> Config:
+    """A config whose data dir holds a private copy of the indexed store."""
+    shutil.copytree(indexed_chroma, data_dir / "chroma")
+    return Config(storage={"dir": data_dir}, **sections)
+
+
+@pytest.fixture
+def config(tmp_path: Path, indexed_chroma: Path) -> Config:
+    return make_config(tmp_path / "data", indexed_chroma)
+
+
+@pytest.fixture
+async def service(config: Config) -> AsyncIterator[BotService]:
+    svc = BotService(config)
+    await svc.start(progress=False)
+    try:
+        yield svc
+    finally:
+        await svc.close()
