@@ -65,6 +65,13 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
     return serve(config)
 
 
+def _eval(config: Config, args: argparse.Namespace) -> int:
+    import importlib
+
+    module = importlib.import_module(f"bot.evals.{args.kind}")  # one file per benchmark
+    return module.run(config, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recbot", description="A conversational product recommender.")
     parser.add_argument("--config", type=Path, default=None, help="config file (default ./config.yaml, then built-in defaults)")
@@ -79,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the bot on a chat platform (tokens from the environment)")
     serve.add_argument("platform", choices=["telegram", "slack"])
     serve.set_defaults(run=_serve)
+    evaluate = sub.add_parser("eval", help="benchmarks that print figures (cf, photo, voice, dialogue)")
+    evaluate.add_argument("kind", choices=["cf", "photo", "voice", "dialogue"])
+    evaluate.add_argument("--data", type=Path, default=Path("../shared/data"), help="shared data folder")
+    evaluate.add_argument("--dataset", default=None, help="cf: ml-100k | gowalla | lastfm")
+    evaluate.add_argument("--provider", default=None, help="dialogue: rules | local | openai")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    evaluate.set_defaults(run=_eval)
     return parser
 
 

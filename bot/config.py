@@ -57,6 +57,12 @@ class RecommendConfig(Section):
     weight_feedback: float = Field(0.35, ge=0)
 
 
+class SpeechConfig(Section):
+    max_seconds: float = Field(120.0, gt=0, description="longer voice notes are refused")
+    language: str | None = Field(None, description="force a language code (e.g. en, zh); default: detect")
+    beam_size: int = Field(1, ge=1, le=10)
+
+
 class ChatConfig(Section):
     max_text_chars: int = Field(2000, ge=100, description="longer messages are cut to this")
 
@@ -99,6 +105,7 @@ class Config(BaseSettings):
     models: ModelsConfig = ModelsConfig()
     llm: LLMConfig = LLMConfig()
     recommend: RecommendConfig = RecommendConfig()
+    speech: SpeechConfig = SpeechConfig()
     chat: ChatConfig = ChatConfig()
     telegram: TelegramConfig = TelegramConfig()
     slack: SlackConfig = SlackConfig()

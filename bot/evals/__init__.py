@@ -1,0 +1,1 @@
+"""Benchmarks behind `recbot eval KIND`: one module per kind, each with `run(config, args) -> int`."""

@@ -1,0 +1,1 @@
+"""Protocol-level fake servers the tests start on 127.0.0.1."""
