@@ -1,4 +1,4 @@
-"""Collaborative filtering: implicit ALS over user×item interactions, popularity for everyone else."""
+"""Collaborative filtering for the bot: iALS + item-item over user×item interactions, popularity for everyone else."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
+
+from recsys.cf_models import BlendCF
 
 log = logging.getLogger(__name__)
 
@@ -21,14 +23,30 @@ class Interaction:
 
 
 class CFScorer:
-    """`fit` on interactions, then `scores` for any user and candidate items, in [0, 1]."""
+    """`fit` on interactions, then `scores` for any user and candidate items, in [0, 1].
 
-    def __init__(self, factors: int = 64, regularization: float = 0.05, iterations: int = 15, min_users: int = 3) -> None:
+    The model is `recsys.cf_models.BlendCF` (iALS blended with normalised item-item co-occurrence), the
+    family benchmarked by `recbot eval cf`; the defaults are the ones tuned on the small sets there
+    (recsys/cf_benchmark.py). Interaction weights act as confidences. Users without positive history
+    get popularity.
+    """
+
+    def __init__(
+        self,
+        factors: int = 64,
+        regularization: float = 1.0,
+        iterations: int = 10,
+        min_users: int = 3,
+        alpha: float = 10.0,
+        weight: float = 1.0,
+    ) -> None:
         self.factors = factors
         self.regularization = regularization
         self.iterations = iterations
         self.min_users = min_users
-        self._model = None
+        self.alpha = alpha
+        self.weight = weight
+        self._model: BlendCF | None = None
         self._users: dict[str, int] = {}
         self._items: dict[str, int] = {}
         self._matrix: sp.csr_matrix | None = None
@@ -57,35 +75,49 @@ class CFScorer:
         rows = [self._users[u] for u, _ in totals]
         cols = [self._items[i] for _, i in totals]
         self._matrix = sp.csr_matrix((list(totals.values()), (rows, cols)), shape=(len(self._users), len(self._items)), dtype=np.float32)
-        from implicit.als import AlternatingLeastSquares
-
-        model = AlternatingLeastSquares(
-            factors=self.factors, regularization=self.regularization, iterations=self.iterations, random_state=7
+        model = BlendCF(
+            factors=self.factors,
+            alpha=self.alpha,
+            regularization=self.regularization,
+            iterations=self.iterations,
+            weight=self.weight,
+            seed=7,
         )
-        with threadpool_limits(1, "blas"):
-            model.fit(self._matrix, show_progress=False)
+        model.fit(self._matrix)
         self._model = model
-        log.info("CF: ALS trained on %d users × %d items (%d interactions)", len(self._users), len(self._items), len(totals))
+        log.info("CF: trained on %d users × %d items (%d interactions)", len(self._users), len(self._items), len(totals))
 
     def update_user(self, user: str, interactions: list[Interaction]) -> None:
-        """Recompute one known user's factors from their full history, without a retrain."""
-        if self._model is None or user not in self._users:
+        """Re-solve one user's factors and profile from their full history, without a retrain.
+
+        implicit's `recalculate_user` only returns factors; `partial_fit_users` stores them (and grows the
+        factor table for a user first seen after training), so the very next `scores` call reflects it.
+        """
+        if self._model is None or self._matrix is None:
             return
         row = np.zeros(len(self._items), dtype=np.float32)
         for x in interactions:
             if x.item in self._items and x.weight > 0:
                 row[self._items[x.item]] += x.weight
+        if user not in self._users:
+            if not row.any():
+                return
+            self._users[user] = len(self._users)
+            self._matrix = sp.vstack([self._matrix, sp.csr_matrix((1, len(self._items)), dtype=np.float32)], format="csr")
+        uid = self._users[user]
+        new_row = sp.csr_matrix(row)
+        self._matrix = sp.vstack([self._matrix[:uid], new_row, self._matrix[uid + 1 :]], format="csr")
+        self._model.profiles = self._matrix
         with threadpool_limits(1, "blas"):
-            self._model.recalculate_user(self._users[user], sp.csr_matrix(row))  # type: ignore[attr-defined]
+            self._model.als.partial_fit_users(np.array([uid]), new_row)
 
     def scores(self, user: str, item_ids: list[str]) -> np.ndarray:
-        """Collaborative score for known users, popularity otherwise; 0 for unknown items."""
-        if self._model is not None and user in self._users:
-            factors = self._model.user_factors[self._users[user]]
-            raw = np.array(
-                [float(self._model.item_factors[self._items[i]] @ factors) if i in self._items else np.nan for i in item_ids],
-                dtype=np.float32,
-            )
+        """Collaborative score for users with positive history, popularity otherwise; 0 for unknown items."""
+        uid = self._users.get(user)
+        has_history = self._matrix is not None and uid is not None and self._matrix.indptr[uid + 1] > self._matrix.indptr[uid]
+        if self._model is not None and has_history:
+            full = self._model.score(np.array([uid]))[0]
+            raw = np.array([full[self._items[i]] if i in self._items else np.nan for i in item_ids], dtype=np.float32)
             known = ~np.isnan(raw)
             out = np.zeros(len(item_ids), dtype=np.float32)
             if known.any():
