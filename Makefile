@@ -18,6 +18,7 @@ lint: $(STAMP)
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
+	scripts/install_system_deps.sh
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'

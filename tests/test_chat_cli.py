@@ -1,0 +1,125 @@
+"""`recbot chat --json` driven as a user would: a real process, the real models, the bundled catalogue."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def chat(data_dir: Path, lines: list[str], user: str = "alice") -> list[dict]:
+    env = {**os.environ, "RECBOT_STORAGE__DIR": str(data_dir), "RECBOT_LOGGING__LEVEL": "WARNING"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--json", "--user", user],
+        input="".join(line + "\n" for line in lines),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    replies = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(replies) == len(lines), f"one JSON line per input line; stderr:\n{proc.stderr[-2000:]}"
+    for reply in replies:
+        assert set(reply) == {"text", "items", "transcript", "error"}
+    return replies
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, indexed_chroma: Path) -> Path:
+    shutil.copytree(indexed_chroma, tmp_path / "chroma")
+    return tmp_path
+
+
+def test_a_conversation_honours_constraints_and_follow_ups(data_dir: Path) -> None:
+    first, cheaper, blue, more_like = chat(
+        data_dir,
+        [
+            "I need a warm hoodie for running, under $60, not black",
+            "cheaper",
+            "in blue",
+            "more like the second one",
+        ],
+    )
+    items = first["items"]
+    assert 3 <= len(items) <= 5
+    for item in items:
+        assert item["price"] <= 60
+        assert item["color"] != "Black"
+        assert any("Hoodies & Sweatshirts" in c for c in item["categories"])
+        assert item["name"] and item["reason"] and item["image"]
+        assert item["id"] in first["text"]  # the text names what the cards show
+    assert len({i["id"].split("-")[0] for i in items}) == len(items), "no two colour variants of one product"
+
+    assert cheaper["items"], cheaper["text"]
+    assert max(i["price"] for i in cheaper["items"]) < min(i["price"] for i in items)
+    assert all(i["color"] != "Black" for i in cheaper["items"])
+
+    # "in blue" keeps the hoodie and the price cap of the previous turn and asks for blue
+    for item in blue["items"]:
+        assert item["color"] == "Blue"
+        assert item["price"] < min(i["price"] for i in items)
+    if not blue["items"]:
+        assert "couldn't find" in blue["text"]
+
+    shown_before = cheaper["items"] if not blue["items"] else blue["items"]
+    if len(shown_before) >= 2:
+        anchor = shown_before[1]
+        assert more_like["items"]
+        assert anchor["id"] not in [i["id"] for i in more_like["items"]]
+        assert anchor["name"] in more_like["text"]
+
+
+def test_likes_change_the_next_answer_and_survive_a_restart(data_dir: Path) -> None:
+    before, _like, after = chat(data_dir, ["a jacket for women", "/like WJ12-Purple", "a jacket for women"])
+    liked_name = "Chloe Compete Jacket"  # the WJ12 product
+    assert _like["error"] is None and "like" in _like["text"].lower()
+    reasons_after = " ".join(i["reason"] for i in after["items"])
+    assert liked_name in reasons_after or any(i["id"].startswith("WJ12") for i in after["items"])
+    assert [i["id"] for i in before["items"]] != [i["id"] for i in after["items"]]
+
+    # A new process on the same data: the conversation and the like are remembered.
+    cheaper, dislike, again = chat(data_dir, ["cheaper", f"/dislike {after['items'][0]['id']}", "a jacket for women"])
+    floor = min(i["price"] for i in after["items"])
+    if cheaper["items"]:
+        assert max(i["price"] for i in cheaper["items"]) < floor
+        assert all("Jackets" in " ".join(i["categories"]) for i in cheaper["items"])
+    else:  # nothing cheaper exists, and the bot says so with the remembered constraints
+        assert "jackets" in cheaper["text"] and f"${floor - 0.01:g}" in cheaper["text"]
+    assert dislike["error"] is None
+    assert after["items"][0]["id"] not in [i["id"] for i in again["items"]], "a disliked item never comes back"
+
+
+def test_bad_input_gets_a_clear_reply_and_nothing_crashes(data_dir: Path) -> None:
+    lines = [
+        "",
+        "   ",
+        "x" * 100_000,
+        "hoodie\x00\x07\x1b[31m under $50",
+        "/frobnicate now",
+        "/like NOT-AN-ITEM",
+        "/like",
+        "/photo /no/such/file.jpg",
+        "cheaper",
+        "tell me a joke",
+        "/reset",
+    ]
+    replies = chat(data_dir, lines, user="bob")
+    empty, blank, huge, control, unknown, like_bad, like_none, photo_missing, cheaper, joke, reset = replies
+    assert empty["error"] == "empty" and blank["error"] == "empty"
+    assert "long" in huge["text"] and huge["error"] is None
+    assert control["items"] and all(i["price"] <= 50 for i in control["items"])
+    assert unknown["error"] == "unknown_command" and "/frobnicate" in unknown["text"]
+    assert like_bad["error"] == "unknown_item" and "NOT-AN-ITEM" in like_bad["text"]
+    assert like_none["error"] == "missing_argument"
+    assert photo_missing["error"] == "file_unreadable"
+    assert cheaper["items"] and max(i["price"] for i in cheaper["items"]) < 50
+    assert not joke["items"] and "catalogue" in joke["text"]
+    assert reset["error"] is None

@@ -1,0 +1,105 @@
+"""The `rules` provider's reading of a message against the catalogue's own vocabulary."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.constraints import parse, words_to_numbers
+from bot.vocabulary import Vocabulary
+from recsys.catalogue import DEMO_CATALOGUE, load_catalogue
+
+ITEMS = load_catalogue(DEMO_CATALOGUE).items
+VOCAB = Vocabulary.from_items(ITEMS)
+IDS = {i.id for i in ITEMS}
+HOODIES = ["Men/Tops/Hoodies & Sweatshirts", "Women/Tops/Hoodies & Sweatshirts"]
+
+
+def test_the_headline_request() -> None:
+    r = parse("I need a warm hoodie for running, under $60, not black", VOCAB, IDS)
+    assert r.intent == "search"
+    assert r.max_price == 60 and r.min_price is None
+    assert r.exclude_colors == ["Black"] and r.colors == []
+    assert sorted(r.categories) == HOODIES
+    assert "warm" in r.query and "running" in r.query and "black" not in r.query
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("tees under 30", None, 30),
+        ("tees below $30", None, 30),
+        ("tees less than 30 dollars", None, 30),
+        ("tees for at most $30", None, 30),
+        ("a $30 tee", None, 30),
+        ("tees over $30", 30, None),
+        ("tees between $20 and $35", 20, 35),
+        ("tees $35-$20", 20, 35),
+        ("a tee under forty five dollars", None, 45),
+    ],
+)
+def test_prices(text: str, low: float | None, high: float | None) -> None:
+    r = parse(text, VOCAB, IDS)
+    assert (r.min_price, r.max_price) == (low, high)
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted", "unwanted"),
+    [
+        ("a blue jacket", ["Blue"], []),
+        ("a grey hoodie", ["Gray"], []),
+        ("navy shorts", ["Blue"], []),
+        ("shorts, not black or gray", [], ["Black", "Gray"]),
+        ("shorts without white", [], ["White"]),
+        ("non-black shorts", [], ["Black"]),
+        ("red or green tanks but not yellow", ["Red", "Green"], ["Yellow"]),
+        ("a pink tee", ["Pink"], []),  # a colour we do not stock is kept, so the answer says so
+    ],
+)
+def test_colours_and_negation(text: str, wanted: list[str], unwanted: list[str]) -> None:
+    r = parse(text, VOCAB, IDS)
+    assert r.colors == wanted and r.exclude_colors == unwanted
+
+
+def test_categories_gender_and_exclusions() -> None:
+    assert parse("women's jackets", VOCAB, IDS).categories == ["Women/Tops/Jackets"]
+    assert parse("a backpack", VOCAB, IDS).categories == ["Gear/Bags"]
+    assert sorted(parse("t-shirts", VOCAB, IDS).categories) == ["Men/Tops/Tees", "Promotions/Tees", "Women/Tops/Tees"]
+    r = parse("tops for men, no hoodies", VOCAB, IDS)
+    assert r.categories == ["Men/Tops"] and r.exclude_categories == HOODIES
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "ordinal"),
+    [
+        ("cheaper", "cheaper", None),
+        ("something less expensive please", "cheaper", None),
+        ("in blue", "refine", None),
+        ("under $40", "refine", None),
+        ("for women", "refine", None),
+        ("more like the second one", "more_like", 1),
+        ("something similar to #3", "more_like", 2),
+        ("the second one in blue", "more_like", 1),
+        ("tell me more about the first one", "details", 0),
+        ("show me more", "more_results", None),
+        ("recommend me something", "recommend", None),
+        ("hello", "greeting", None),
+        ("thanks!", "thanks", None),
+        ("what can you do", "help", None),
+        ("tell me a joke", "offtopic", None),
+        ("forget user 42", "offtopic", None),
+    ],
+)
+def test_intents(text: str, intent: str, ordinal: int | None) -> None:
+    r = parse(text, VOCAB, IDS)
+    assert (r.intent, r.ordinal) == (intent, ordinal)
+
+
+def test_item_ids_are_recognised() -> None:
+    r = parse("more like MH01-Gray", VOCAB, IDS)
+    assert (r.intent, r.item_id) == ("more_like", "MH01-Gray")
+
+
+def test_spoken_numbers() -> None:
+    assert words_to_numbers("under forty dollars") == "under 40 dollars"
+    assert words_to_numbers("about one hundred twenty bucks") == "about 120 bucks"
+    assert words_to_numbers("one blue hoodie") == "one blue hoodie"  # only amounts of money

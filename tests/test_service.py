@@ -1,0 +1,96 @@
+"""`BotService.handle`: what every adapter relies on, driven directly."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+from PIL import Image
+
+from bot.feedback import UserKey
+from bot.messages import Command, Feedback, Incoming
+from bot.service import BotService
+from recsys.catalogue import DEMO_CATALOGUE
+
+IMAGES = DEMO_CATALOGUE.parent / "images"
+
+
+async def test_a_text_request_gets_items_that_fit(service: BotService) -> None:
+    reply = await service.handle(Incoming(user_id="u1", text="a blue tee under $30"))
+    assert 1 <= len(reply.items) <= 4
+    assert all(i.color == "Blue" and i.price <= 30 and "Tees" in " ".join(i.categories) for i in reply.items)
+    assert all(Path(i.image).is_file() for i in reply.items if i.image)
+
+
+async def test_a_photo_of_a_catalogue_item_finds_it(service: BotService) -> None:
+    photo = (IMAGES / "mb01-blue-0.jpg").read_bytes()  # the Joust Duffle Bag
+    reply = await service.handle(Incoming(user_id="u1", photos=[photo]))
+    assert reply.error is None and reply.items
+    assert "24-MB01" in [i.id for i in reply.items]
+    cheaper = await service.handle(Incoming(user_id="u1", text="cheaper"))  # a follow-up on a photo search
+    assert cheaper.items and max(i.price for i in cheaper.items) < min(i.price for i in reply.items)
+
+
+async def test_a_photo_caption_refines_the_search(service: BotService) -> None:
+    photo = (IMAGES / "mh01-gray_main.jpg").read_bytes()
+    reply = await service.handle(Incoming(user_id="u1", photos=[photo], text="in red"))
+    assert reply.items and all(i.color == "Red" for i in reply.items)
+
+
+async def test_unusable_photos_get_a_friendly_reply(service: BotService) -> None:
+    jpeg = (IMAGES / "mh01-gray_main.jpg").read_bytes()
+    for data in (b"", jpeg[: len(jpeg) // 3], b"%PDF-1.4 not an image"):
+        reply = await service.handle(Incoming(user_id="u1", photos=[data]))
+        assert reply.error == "bad_image" and not reply.items and reply.text
+
+
+async def test_a_png_with_alpha_is_understood(service: BotService) -> None:
+    img = Image.open(IMAGES / "mh01-gray_main.jpg").convert("RGBA")
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    reply = await service.handle(Incoming(user_id="u1", photos=[buf.getvalue()]))
+    assert reply.error is None and reply.items
+
+
+async def test_feedback_is_stored_before_it_is_acknowledged(service: BotService) -> None:
+    reply = await service.handle(Incoming(user_id="u9", platform="telegram", feedback=Feedback("like", "MH01-Gray")))
+    assert "Chaz Kangeroo Hoodie" in reply.text
+    assert service.log.reactions(UserKey("telegram", "u9")) == (["MH01-Gray"], [])
+    more = await service.handle(Incoming(user_id="u9", platform="telegram", feedback=Feedback("more_like_this", "MH01-Gray")))
+    assert more.items and "MH01-Gray" not in [i.id for i in more.items]
+
+
+async def test_forget_erases_memory_and_feedback(service: BotService) -> None:
+    await service.handle(Incoming(user_id="u2", text="a blue tee"))
+    await service.handle(Incoming(user_id="u2", command=Command("like", "MH01-Gray")))
+    reply = await service.handle(Incoming(user_id="u2", command=Command("forget")))
+    assert "forgot" in reply.text
+    assert service.log.reactions(UserKey("terminal", "u2")) == ([], [])
+    after = await service.handle(Incoming(user_id="u2", text="cheaper"))
+    assert not after.items and "looking for first" in after.text  # no conversation to refer back to
+
+
+async def test_admin_commands_are_for_admins_only(service: BotService) -> None:
+    refused = await service.handle(Incoming(user_id="u3", command=Command("stats")))
+    assert refused.error == "not_allowed"
+    service.config.telegram.admins.append("42")
+    await service.handle(Incoming(user_id="7", platform="telegram", command=Command("like", "MH01-Gray")))
+    stats = await service.handle(Incoming(user_id="42", platform="telegram", command=Command("stats")))
+    assert stats.error is None and "Likes: 1" in stats.text and "Chaz Kangeroo Hoodie (1)" in stats.text
+    assert (await service.handle(Incoming(user_id="42", platform="slack", command=Command("stats")))).error == "not_allowed"
+
+
+async def test_users_are_served_concurrently_and_kept_apart(service: BotService) -> None:
+    replies = await asyncio.gather(
+        *(
+            service.handle(Incoming(user_id=f"c{n}", text=text))
+            for n, text in enumerate(["a red jacket", "a black tee", "green shorts"] * 2)
+        )
+    )
+    assert all(r.items for r in replies)
+    assert all(i.color == "Red" for i in replies[0].items) and all(
+        "Tees" in " ".join(i.categories) and i.color == "Black" for i in replies[1].items
+    )
+    follow = await service.handle(Incoming(user_id="c0", text="cheaper"))
+    assert all(i.color == "Red" and "Jackets" in " ".join(i.categories) for i in follow.items)
