@@ -196,6 +196,8 @@ def parse(text: str, vocab: Vocabulary, item_ids: set[str] | None = None) -> Req
     low = low.replace("\x00", " ")
 
     query_words = [w for w in re.findall(r"[a-z][a-z'-]*", low) if w not in _FILLER]
+    # Words the catalogue never uses add noise to the search and would be echoed back; keep the known ones.
+    query_words = [w for w in query_words if vocab.knows(w)] or query_words
     req.query = " ".join(_query_phrase(raw, phrases, query_words))
     req.intent = _intent(raw.lower(), req, query_words + phrases, vocab)
     return req

@@ -189,6 +189,8 @@ class Vocabulary:
         paths: list[str] = []
         for phrase in phrases:
             paths.extend(p for p in self.categories_for(phrase) if p not in paths)
+        # "tank top": the specific kind wins over the broader one it sits under
+        paths = [p for p in paths if not any(q != p and q.startswith(p + "/") for q in paths)]
         if gender:
             if not paths:
                 return [gender] if gender in self.categories else []
