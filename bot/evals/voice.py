@@ -1,0 +1,367 @@
+"""`recbot eval voice`: word error rate and real-time factor of the voice-note path on real recorded speech.
+
+Every clip goes through `SpeechToText.transcribe` exactly as a user's voice note does (ffmpeg decode, length check,
+VAD, language detection, whisper-base), so the figures are the product's, not the bare model's.
+Sets (in `<data>/speech`): FLEURS English as OGG/Opus (a Telegram voice note's container and codec), LibriSpeech
+FLAC, LJ Speech WAV. Text is normalised before scoring: case, punctuation, numbers spelled out, a few
+British/American spellings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import resource
+import sys
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.config import Config
+from bot.speech import SpeechError, SpeechToText
+
+GOAL_WER = 0.08  # on FLEURS + LibriSpeech
+GOAL_RTF = 0.15  # on 2 cores
+
+
+@dataclass(frozen=True)
+class Clip:
+    set: str
+    id: str
+    path: Path
+    reference: str
+
+
+# -- data -----------------------------------------------------------------------------------------------------------
+
+
+def load_clips(speech_dir: Path) -> list[Clip]:
+    clips: list[Clip] = []
+    fleurs = speech_dir / "fleurs"
+    for audio in sorted(fleurs.glob("*.ogg")):
+        text = audio.with_suffix(".txt")
+        if text.is_file():
+            clips.append(Clip("fleurs", audio.stem, audio, text.read_text(encoding="utf-8").strip()))
+    libri = speech_dir / "librispeech"
+    if (libri / "transcripts.txt").is_file():
+        for line in (libri / "transcripts.txt").read_text(encoding="utf-8").splitlines():
+            utt, _, text = line.strip().partition(" ")
+            if utt and (libri / f"{utt}.flac").is_file():
+                clips.append(Clip("librispeech", utt, libri / f"{utt}.flac", text))
+    lj = speech_dir / "ljspeech"
+    if (lj / "metadata.csv").is_file():
+        with open(lj / "metadata.csv", encoding="utf-8", newline="") as fh:
+            for row in csv.reader(fh, delimiter="|", quoting=csv.QUOTE_NONE):
+                if len(row) >= 2 and (lj / f"{row[0]}.wav").is_file():
+                    clips.append(Clip("ljspeech", row[0], lj / f"{row[0]}.wav", row[-1]))  # the normalised column
+    return clips
+
+
+# -- text normalisation ---------------------------------------------------------------------------------------------
+
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SCALES = [(10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred")]
+_ORDINAL_WORDS = {
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
+}
+_SPELLING = {  # British → American, applied to both sides (FLEURS and LJ Speech mix them; whisper mostly writes US)
+    "colour": "color",
+    "colours": "colors",
+    "favourite": "favorite",
+    "honour": "honor",
+    "labour": "labor",
+    "neighbour": "neighbor",
+    "neighbours": "neighbors",
+    "centre": "center",
+    "centres": "centers",
+    "theatre": "theater",
+    "metre": "meter",
+    "metres": "meters",
+    "kilometre": "kilometer",
+    "kilometres": "kilometers",
+    "splendour": "splendor",
+    "splendours": "splendors",
+    "counselled": "counseled",
+    "travelled": "traveled",
+    "travelling": "traveling",
+    "grey": "gray",
+    "programme": "program",
+    "realise": "realize",
+    "realised": "realized",
+    "organise": "organize",
+    "organised": "organized",
+    "recognise": "recognize",
+    "recognised": "recognized",
+    "defence": "defense",
+    "licence": "license",
+    "ok": "okay",
+}
+_FILLERS = {"uh", "um", "umm", "hmm", "mm", "er", "ah"}
+
+
+def number_words(n: int) -> str:
+    """Cardinal in words: 1995 → 'one thousand nine hundred ninety five' (no 'and'; hyphens as spaces)."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (f" {_ONES[ones]}" if ones else "")
+    for scale, name in _SCALES:
+        if n >= scale:
+            head, rest = divmod(n, scale)
+            return f"{number_words(head)} {name}" + (f" {number_words(rest)}" if rest else "")
+    raise AssertionError(n)
+
+
+def ordinal_words(n: int) -> str:
+    words = number_words(n).split()
+    last = words[-1]
+    if last in _ORDINAL_WORDS:
+        words[-1] = _ORDINAL_WORDS[last]
+    elif last.endswith("y"):
+        words[-1] = last[:-1] + "ieth"
+    else:
+        words[-1] = last + "th"
+    return " ".join(words)
+
+
+def year_words(n: int) -> str:
+    """1455 → 'fourteen fifty five', 1900 → 'nineteen hundred', 1905 → 'nineteen oh five' (as years are read)."""
+    century, rest = divmod(n, 100)
+    if rest == 0:
+        return f"{number_words(century)} hundred"
+    return f"{number_words(century)} {'oh ' if rest < 10 else ''}{number_words(rest)}"
+
+
+def _is_year(match: re.Match[str]) -> bool:
+    digits = match.group("int")
+    return len(digits) == 4 and not match.group("frac") and (1100 <= int(digits) <= 1999 or 2010 <= int(digits) <= 2099)
+
+
+def _spell_number(match: re.Match[str]) -> str:
+    digits = match.group("int").replace(",", "")
+    if len(digits) > 13:
+        return " ".join(_ONES[int(d)] for d in digits)
+    value = int(digits)
+    if match.group("ord"):
+        text = ordinal_words(value)
+    elif _is_year(match):
+        text = year_words(value)
+    else:
+        text = number_words(value)
+    if match.group("frac"):
+        text += " point " + " ".join(_ONES[int(d)] for d in match.group("frac"))
+    if match.group("plural"):
+        text += "s"
+    return f" {text} "
+
+
+_NUMBER = re.compile(r"(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?(?:(?P<ord>st|nd|rd|th)|(?P<plural>s))?\b")
+
+
+def normalise(text: str) -> str:
+    """Lowercase, spell out numbers, drop punctuation and fillers, unify a few spellings; words split by one space."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'").replace("‘", "'")
+    text = re.sub(r"\$\s?(\d[\d,.]*)", r"\1 dollars", text)
+    text = text.replace("%", " percent").replace("&", " and ")
+    text = _NUMBER.sub(_spell_number, text)
+    text = text.replace("'", "")  # don't → dont on both sides
+    text = re.sub(r"[^\w\s]|_", " ", text)
+    words = [_SPELLING.get(w, w) for w in text.split() if w not in _FILLERS]
+    return " ".join(words)
+
+
+def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(substitutions + deletions + insertions, reference words) of two normalised texts."""
+    ref, hyp = reference.split(), hypothesis.split()
+    if not ref:
+        return len(hyp), 0
+    try:
+        import jiwer
+    except ImportError:
+        return _edit_distance(ref, hyp), len(ref)
+    out = jiwer.process_words(" ".join(ref), " ".join(hyp) if hyp else "")
+    return out.substitutions + out.deletions + out.insertions, len(ref)
+
+
+def _edit_distance(ref: list[str], hyp: list[str]) -> int:
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        current = [i]
+        for j, h in enumerate(hyp, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
+        previous = current
+    return previous[-1]
+
+
+# -- the run --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    errors: int = 0
+    words: int = 0
+    audio_s: float = 0.0
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    clips: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        self.errors += other.errors
+        self.words += other.words
+        self.audio_s += other.audio_s
+        self.wall_s += other.wall_s
+        self.cpu_s += other.cpu_s
+        self.clips += other.clips
+        self.failures += other.failures
+
+    @property
+    def wer(self) -> float | None:
+        return self.errors / self.words if self.words else None
+
+    @property
+    def rtf(self) -> float | None:
+        return self.wall_s / self.audio_s if self.audio_s else None
+
+    @property
+    def rtf_cpu(self) -> float | None:
+        return self.cpu_s / self.audio_s if self.audio_s else None
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (ffmpeg/ffprobe)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _audio_seconds(path: Path) -> float:
+    from pydub.utils import mediainfo
+
+    try:
+        return float(mediainfo(str(path)).get("duration", 0.0))
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def run(config: Config, args: argparse.Namespace) -> int:
+    speech_dir = Path(args.data) / "speech"
+    clips = load_clips(speech_dir) if speech_dir.is_dir() else []
+    if not clips:
+        print(f"recbot eval voice: no speech clips with transcripts under {speech_dir} (see ../shared/data/README.md)", file=sys.stderr)
+        return 2
+    stt = SpeechToText.shared(config)
+    load_avg_start = os.getloadavg()
+    started = time.monotonic()
+    stt.load()
+    load_s = time.monotonic() - started
+    # One untimed warm-up so the first timed clip doesn't pay for the VAD session and first allocations.
+    stt.transcribe(clips[0].path.read_bytes(), None)
+
+    sets: dict[str, Tally] = {}
+    details: list[dict[str, object]] = []
+    for clip in clips:
+        tally = sets.setdefault(clip.set, Tally())
+        data = clip.path.read_bytes()
+        cpu0, wall0 = _cpu_seconds(), time.perf_counter()
+        try:
+            transcript = stt.transcribe(data, None)
+            hypothesis, language, duration = transcript.text, transcript.language, transcript.duration_s
+        except SpeechError as exc:
+            hypothesis, language, duration = "", None, _audio_seconds(clip.path)
+            tally.failures.append(f"{clip.set}/{clip.id}: {exc}")
+        wall, cpu = time.perf_counter() - wall0, _cpu_seconds() - cpu0
+        ref, hyp = normalise(clip.reference), normalise(hypothesis)
+        errors, words = word_errors(ref, hyp)
+        tally.add(Tally(errors, words, duration, wall, cpu, 1))
+        details.append(
+            {"set": clip.set, "id": clip.id, "wer": round(errors / words, 4) if words else None, "language": language}
+            | {"reference": ref, "hypothesis": hyp, "audio_s": round(duration, 2), "wall_s": round(wall, 3)}
+        )
+
+    overall, goal_sets = Tally(), Tally()
+    for name, tally in sets.items():
+        overall.add(tally)
+        if name in ("fleurs", "librispeech"):
+            goal_sets.add(tally)
+    load_avg_end = os.getloadavg()
+    result = {
+        "wer": {name: _round(t.wer) for name, t in sets.items()}
+        | {"fleurs+librispeech": _round(goal_sets.wer), "overall": _round(overall.wer)},
+        "rtf": _round(overall.rtf),
+        "rtf_per_set": {name: _round(t.rtf) for name, t in sets.items()},
+        "rtf_cpu": _round(overall.rtf_cpu),
+        "clips": {name: t.clips for name, t in sets.items()},
+        "audio_s": round(overall.audio_s, 1),
+        "model_load_s": round(load_s, 2),
+        "settings": {"model": "whisper-base int8 (CTranslate2)", "beam_size": stt.beam_size, "language": stt.language or "detect"},
+        "machine": {"cpus": os.cpu_count(), "load_avg_start": _loads(load_avg_start), "load_avg_end": _loads(load_avg_end)},
+        "goals": {"wer_fleurs+librispeech": GOAL_WER, "rtf": GOAL_RTF},
+        "failures": overall.failures,
+        "utterances": details,
+    }
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    print(f"voice eval on {speech_dir}: {overall.clips} clips, {overall.audio_s:.0f} s of speech, whisper-base int8, beam {stt.beam_size}")
+    print(f"{'set':<20}{'clips':>6}{'audio s':>9}{'WER':>8}{'RTF':>7}{'CPU-s/s':>9}")
+    rows = [*sets.items(), ("fleurs+librispeech", goal_sets), ("overall", overall)]
+    for name, t in rows:
+        print(f"{name:<20}{t.clips:>6}{t.audio_s:>9.1f}{_pct(t.wer):>8}{_fmt(t.rtf):>7}{_fmt(t.rtf_cpu):>9}")
+    print(f"goals: WER ≤ {GOAL_WER:.0%} on fleurs+librispeech ({_pct(goal_sets.wer)}), RTF ≤ {GOAL_RTF} on 2 cores ({_fmt(overall.rtf)})")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load_avg_start[0]:.1f} → {load_avg_end[0]:.1f} "
+        "(RTF is wall time / audio time, so other work on the machine inflates it; CPU-s/s is this process plus ffmpeg)"
+    )
+    print(f"model load {load_s:.1f} s (not in RTF)")
+    for failure in overall.failures:
+        print(f"failed: {failure}")
+    return 0
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _loads(values: tuple[float, float, float]) -> list[float]:
+    return [round(v, 2) for v in values]
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
