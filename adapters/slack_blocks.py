@@ -1,0 +1,137 @@
+"""Block Kit for a `Reply`: a short text section, then one card per item with 👍 / 👎 / "More like this".
+
+Pure functions from `Reply` to Slack JSON, so the layout can be read (and tested) without a network.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from bot.messages import FeedbackAction, ItemCard, Reply
+
+# action_id → the feedback it records; the button's value is the item id.
+ACTIONS: dict[str, FeedbackAction] = {
+    "recbot_like": "like",
+    "recbot_dislike": "dislike",
+    "recbot_more": "more_like_this",
+}
+ACTION_PATTERN = re.compile(r"^recbot_(like|dislike|more)$")
+
+SECTION_LIMIT = 3000  # characters in one section's text
+FALLBACK_LIMIT = 3900  # Slack truncates a message's top-level text beyond 4,000 characters
+_MAX_BLOCKS = 50
+
+
+def escape(text: str) -> str:
+    """Plain text → Slack mrkdwn: decode HTML entities the catalogue carries (&trade;), then escape &, <, >."""
+    text = html.unescape(text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain(text: str) -> str:
+    """Plain text for places Slack shows verbatim (fallback text, button labels)."""
+    return html.unescape(text)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_web_image(image: str | None) -> bool:
+    """Slack fetches images itself, so only http(s) URLs can be shown; local paths cannot."""
+    return bool(image) and image.lower().startswith(("http://", "https://"))  # type: ignore[union-attr]
+
+
+def intro_text(reply: Reply) -> str:
+    """The reply's words without the item listing the cards already show (lines naming `[ID]` and their indented reasons)."""
+    if not reply.items:
+        return reply.text.strip()
+    ids = {f"[{item.id}]" for item in reply.items}
+    kept: list[str] = []
+    skipping = False
+    for line in reply.text.splitlines():
+        if any(i in line for i in ids):
+            skipping = True
+            continue
+        if skipping and line[:1].isspace() and line.strip():
+            continue
+        skipping = False
+        kept.append(line)
+    return "\n".join(kept).strip() or "Here's what I found:"
+
+
+def price(value: float) -> str:
+    return f"${value:,.2f}".replace(".00", "")
+
+
+def card_blocks(n: int, item: ItemCard) -> list[dict[str, Any]]:
+    """One item: name, price, colour and reason (image accessory for web images), then the three buttons."""
+    details = " · ".join(
+        part for part in (price(item.price), item.color, item.categories[0].split("/")[-1] if item.categories else None) if part
+    )
+    lines = [f"*{escape(item.name)}*", escape(details)]
+    if item.reason:
+        lines.append(f"_{escape(item.reason)}_")
+    lines.append(f"`{escape(item.id)}`")
+    section: dict[str, Any] = {
+        "type": "section",
+        "block_id": f"item:{n}",
+        "text": {"type": "mrkdwn", "text": _cut("\n".join(lines), SECTION_LIMIT)},
+    }
+    if is_web_image(item.image):
+        section["accessory"] = {"type": "image", "image_url": item.image, "alt_text": _cut(plain(item.name), 2000)}
+    buttons = [("recbot_like", "👍"), ("recbot_dislike", "👎"), ("recbot_more", "More like this")]
+    actions = {
+        "type": "actions",
+        "block_id": f"actions:{n}",
+        "elements": [
+            {"type": "button", "action_id": action, "text": {"type": "plain_text", "text": label, "emoji": True}, "value": item.id}
+            for action, label in buttons
+        ],
+    }
+    return [section, actions]
+
+
+def render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback text for notifications, blocks) for one reply."""
+    blocks: list[dict[str, Any]] = []
+    if reply.transcript:
+        heard = {"type": "mrkdwn", "text": _cut(f"🎙️ I heard: “{escape(reply.transcript)}”", SECTION_LIMIT)}
+        blocks.append({"type": "context", "elements": [heard]})
+    intro = intro_text(reply)
+    if intro:
+        blocks.append({"type": "section", "block_id": "text", "text": {"type": "mrkdwn", "text": _cut(escape(intro), SECTION_LIMIT)}})
+    for n, item in enumerate(reply.items, start=1):
+        if len(blocks) + 3 > _MAX_BLOCKS:
+            break
+        blocks.append({"type": "divider"})
+        blocks.extend(card_blocks(n, item))
+    listing = [f"{n}. {plain(i.name)} — {price(i.price)}" for n, i in enumerate(reply.items, start=1)]
+    fallback = _cut("\n".join([plain(intro or reply.text), *listing]), FALLBACK_LIMIT)
+    return fallback, blocks
+
+
+def with_reaction(blocks: list[dict[str, Any]], item_id: str, note: str) -> list[dict[str, Any]]:
+    """The same message with `note` (e.g. "👍 Noted…") under the card of `item_id`; the buttons stay so a user can change their mind."""
+    card = next(
+        (
+            b.get("block_id", "").partition(":")[2]
+            for b in blocks
+            if b.get("type") == "actions" and any(e.get("value") == item_id for e in b.get("elements", []))
+        ),
+        None,
+    )
+    if card is None:
+        return blocks
+    out: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.get("block_id") == f"reaction:{card}":
+            continue  # an earlier reaction to the same item is replaced
+        out.append(block)
+        if block.get("block_id") == f"actions:{card}":
+            out.append(
+                {"type": "context", "block_id": f"reaction:{card}", "elements": [{"type": "mrkdwn", "text": _cut(escape(note), 3000)}]}
+            )
+    return out
