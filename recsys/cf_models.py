@@ -23,11 +23,15 @@ class ItemPop:
     name = "ItemPop"
 
     def fit(self, train: sp.csr_matrix) -> ItemPop:
-        self.counts = np.asarray(train.sum(axis=0)).ravel().astype(np.float32)
+        counts = np.asarray(train.sum(axis=0)).ravel()
+        # distinct scores (ties to the lower item id) keep top-k selection fast and deterministic
+        order = np.lexsort((np.arange(len(counts)), -counts))
+        self.ranks = np.empty(len(counts), dtype=np.float32)
+        self.ranks[order] = np.arange(len(counts), 0, -1, dtype=np.float32)
         return self
 
     def score(self, users: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(self.counts, (len(users), len(self.counts)))
+        return np.broadcast_to(self.ranks, (len(users), len(self.ranks)))
 
 
 class PlainALS:
