@@ -249,6 +249,14 @@ def test_a_damaged_voice_note_gets_a_clear_reply(stt: SpeechToText) -> None:
     assert "damaged" in str(error)
 
 
+def test_without_ffmpeg_a_voice_note_gets_a_polite_reply(stt: SpeechToText, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("pydub.utils.get_prober_name", lambda: "/nonexistent/ffprobe")
+    error = refused(stt, b"OggS" + b"\x00" * 100, "audio/ogg")
+    assert isinstance(error, SpeechUnavailable)
+    assert "ffprobe" in error.detail
+    assert "can't listen to voice notes right now" in str(error)
+
+
 # -- the benchmark command ------------------------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Config
-from bot.speech import SpeechError, SpeechToText
+from bot.speech import SpeechError, SpeechToText, SpeechUnavailable
 
 GOAL_WER = 0.08  # on FLEURS + LibriSpeech
 GOAL_RTF = 0.15  # on 2 cores
@@ -285,10 +285,14 @@ def run(config: Config, args: argparse.Namespace) -> int:
     stt = SpeechToText.shared(config)
     load_avg_start = os.getloadavg()
     started = time.monotonic()
-    stt.load()
-    load_s = time.monotonic() - started
-    # One untimed warm-up so the first timed clip doesn't pay for the VAD session and first allocations.
-    stt.transcribe(clips[0].path.read_bytes(), None)
+    try:
+        stt.load()
+        load_s = time.monotonic() - started
+        # One untimed warm-up so the first timed clip doesn't pay for the VAD session and first allocations.
+        stt.transcribe(clips[0].path.read_bytes(), None)
+    except SpeechUnavailable as exc:
+        print(f"recbot eval voice: speech recognition is unavailable: {exc.detail}", file=sys.stderr)
+        return 1
 
     sets: dict[str, Tally] = {}
     details: list[dict[str, object]] = []
