@@ -315,6 +315,18 @@ def file_kind(file: dict[str, Any]) -> str | None:
     return None
 
 
+_AUDIO_MIMES = {"m4a": "audio/mp4", "mp4": "audio/mp4", "webm": "audio/webm", "mp3": "audio/mpeg", "ogg": "audio/ogg", "oga": "audio/ogg"}
+
+
+def voice_mime(file: dict[str, Any]) -> str:
+    """An audio MIME type for a clip; Slack labels some clips video/* (e.g. a webm recorded in the browser)."""
+    mime = (file.get("mimetype") or "").lower()
+    if mime.startswith("audio/"):
+        return mime
+    filetype = (file.get("filetype") or "").lower()
+    return _AUDIO_MIMES.get(filetype, f"audio/{filetype}" if filetype else "application/octet-stream")
+
+
 async def attach_files(incoming: Incoming, files: list[dict[str, Any]], client: AsyncWebClient) -> None:
     """Download shared images (→ photos) and the first audio clip (→ voice) into `incoming`."""
     unusable: list[str] = []
@@ -332,7 +344,7 @@ async def attach_files(incoming: Incoming, files: list[dict[str, Any]], client: 
         if kind == "photo":
             incoming.photos.append(data)
         else:
-            incoming.voice, incoming.voice_mime = data, file.get("mimetype") or "application/octet-stream"
+            incoming.voice, incoming.voice_mime = data, voice_mime(file)
     if unusable and not incoming.photos and incoming.voice is None and not incoming.text:
         raise FileProblem(f"I can look at photos and listen to audio clips, but not at {', '.join(unusable)}.", "unsupported_file")
 

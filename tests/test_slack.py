@@ -30,7 +30,7 @@ import aiohttp
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.slack import SlackTokens, build_app, make_client, run, start_http, start_socket_mode
+from adapters.slack import SlackTokens, build_app, file_kind, make_client, post_reply, run, start_http, start_socket_mode, voice_mime
 from adapters.slack_blocks import render
 from bot.config import Config, ConfigError
 from bot.feedback import UserKey
@@ -413,6 +413,19 @@ async def test_serve_in_http_mode_answers_on_the_configured_host_until_stopped(t
         await fake.stop()
 
 
+async def test_a_chart_attachment_is_uploaded_into_the_conversation() -> None:
+    fake = await FakeSlack().start()
+    png = (IMAGES / "mb01-blue-0.jpg").read_bytes()  # any bytes; Slack does not care what a file holds
+    try:
+        reply = Reply(text="Users: 3", attachment=png, attachment_name="stats.png")
+        await post_reply(make_client(BOT_TOKEN, fake.base_url), DM, reply, None)
+        assert "Users: 3" in words(fake.calls_to("chat.postMessage")[0])
+        assert [c.params["bytes"] for c in fake.calls_to("files.upload")] == [len(png)]
+        assert fake.calls_to("files.completeUploadExternal", channel_id=DM)
+    finally:
+        await fake.stop()
+
+
 # -- start-up errors -------------------------------------------------------------------------------------------------
 def test_missing_or_mixed_up_tokens_are_named() -> None:
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN is not set"):
@@ -466,6 +479,14 @@ def test_cards_show_web_images_only_and_the_text_does_not_repeat_the_list() -> N
     assert "Mars HeatTech™ Pullover" in sections[1]["text"]["text"] and "$66" in sections[1]["text"]["text"]
     assert "&lt;jacket&gt;" in sections[2]["text"]["text"] and "$49.50" in sections[2]["text"]["text"]
     assert "Montana Wind Jacket — $49.50" in fallback
+
+
+def test_slack_audio_clips_are_voice_with_an_audio_type_and_videos_are_not() -> None:
+    clip = {"mimetype": "video/webm", "filetype": "webm", "subtype": "slack_audio"}
+    assert file_kind(clip) == "voice" and voice_mime(clip) == "audio/webm"
+    assert file_kind({"mimetype": "audio/mp4", "filetype": "m4a"}) == "voice"
+    assert file_kind({"mimetype": "video/webm", "filetype": "webm", "subtype": "slack_video"}) is None
+    assert file_kind({"mimetype": "image/png", "filetype": "png"}) == "photo"
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------------------
