@@ -23,6 +23,7 @@ from bot.grounding import ground_text
 from bot.llm import make_chat_model
 from bot.messages import Command, Feedback, Incoming, ItemCard, Reply
 from bot.rules_model import HELP, RulesChatModel, compose_reply
+from bot.speech import SpeechError, SpeechToText
 from bot.tools import ITEM_TOOLS, PhotoVectors, TurnContext, build_tools
 from bot.vocabulary import Vocabulary
 from recsys.blender import Weights
@@ -103,10 +104,7 @@ class BotService:
             if incoming.photos:
                 return await self._photo(user, incoming)
             if incoming.voice is not None:
-                return Reply(
-                    text="I can't listen to voice notes yet — please type what you're looking for.",
-                    error="voice_unsupported",
-                )
+                return await self._voice(user, incoming)
             return await self._text(user, incoming, incoming.text)
         except Exception:
             log.exception("turn failed for %s", user)
@@ -184,6 +182,18 @@ class BotService:
         text, _ = self._clean(incoming.text)
         return await self._turn(user, incoming, f"[photo:{photo_id}] {text}".strip())
 
+    # -- voice ---------------------------------------------------------------------------------------
+    async def _voice(self, user: UserKey, incoming: Incoming) -> Reply:
+        """Transcribe off the event loop, then treat the words exactly as typed text."""
+        assert incoming.voice is not None
+        try:
+            transcript = await asyncio.to_thread(SpeechToText.shared(self.config).transcribe, incoming.voice, incoming.voice_mime)
+        except SpeechError as exc:
+            return Reply(text=str(exc), error="bad_audio")
+        reply = await self._text(user, incoming, transcript.text, note=f"🎙️ I heard: “{transcript.text}”")
+        reply.transcript = transcript.text
+        return reply
+
     # -- feedback ------------------------------------------------------------------------------------
     async def _feedback(self, user: UserKey, incoming: Incoming) -> Reply:
         assert self.recommender is not None and incoming.feedback is not None
@@ -218,7 +228,7 @@ class BotService:
                 await self._checkpointer.adelete_thread(self.thread_id(incoming))
                 return Reply(text="Started a new conversation. Your likes and dislikes are kept.")
             case "forget":
-                await self._checkpointer.adelete_thread(self.thread_id(incoming))
+                await self._forget_conversations(user)
                 removed = await asyncio.to_thread(self.log.forget, user)
                 await asyncio.to_thread(self.retrain_cf)
                 return Reply(text=f"Done: I forgot our conversation and your feedback ({removed} events erased).")
@@ -239,6 +249,15 @@ class BotService:
             case _:
                 return Reply(text=f"Unknown command /{command.name}. {HELP}", error="unknown_command")
 
+    async def _forget_conversations(self, user: UserKey) -> None:
+        """Every conversation of the user on this platform: DMs, channels and threads alike."""
+        assert self._conn is not None
+        async with self._conn.execute("SELECT DISTINCT thread_id FROM checkpoints") as cursor:
+            threads = [row[0] async for row in cursor]
+        for thread in threads:
+            if thread.startswith(f"{user.platform}:") and thread.endswith(f":{user.user_id}"):
+                await self._checkpointer.adelete_thread(thread)
+
     def is_admin(self, user: UserKey) -> bool:
         """Admins are listed per platform in config (`telegram.admins`, `slack.admins`)."""
         section = getattr(self.config, user.platform, None)
@@ -246,10 +265,5 @@ class BotService:
 
     def _stats_text(self, stats: Stats) -> str:
         assert self.recommender is not None
-        top = ", ".join(
-            f"{(item.name if (item := self.recommender.item(i)) else i)} ({n})" for i, n in stats.top_items
-        ) or "none yet"
-        return (
-            f"Users: {stats.users}\nMessages: {stats.messages}\n"
-            f"Likes: {stats.likes}  Dislikes: {stats.dislikes}\nTop liked: {top}"
-        )
+        top = ", ".join(f"{(item.name if (item := self.recommender.item(i)) else i)} ({n})" for i, n in stats.top_items) or "none yet"
+        return f"Users: {stats.users}\nMessages: {stats.messages}\nLikes: {stats.likes}  Dislikes: {stats.dislikes}\nTop liked: {top}"
