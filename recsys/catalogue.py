@@ -169,7 +169,7 @@ def load_catalogue(path: Path) -> LoadResult:
         items.append(
             Item(
                 id=row.id,
-                name=row.name,
+                name=html.unescape(row.name),  # "HeatTech&trade;" → "HeatTech™"
                 price=row.price,
                 description=row.description,
                 categories=tuple(row.categories),
