@@ -94,3 +94,32 @@ async def test_users_are_served_concurrently_and_kept_apart(service: BotService)
     )
     follow = await service.handle(Incoming(user_id="c0", text="cheaper"))
     assert all(i.color == "Red" and "Jackets" in " ".join(i.categories) for i in follow.items)
+
+
+def spoken(text: str, path: Path) -> bytes:
+    """A real voice note: espeak-ng speaks, ffmpeg encodes OGG/Opus like a Telegram voice note."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if not (shutil.which("espeak-ng") and shutil.which("ffmpeg")):
+        pytest.skip("espeak-ng and ffmpeg are installed by scripts/install_system_deps.sh")
+    wav, ogg = path / "note.wav", path / "note.ogg"
+    subprocess.run(["espeak-ng", "-s", "130", "-w", str(wav), text], check=True)
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(wav), "-c:a", "libopus", "-b:a", "24k", str(ogg)], check=True)
+    return ogg.read_bytes()
+
+
+async def test_a_voice_note_is_answered_like_typed_text(service: BotService, tmp_path: Path) -> None:
+    note = spoken("show me a blue jacket under one hundred dollars", tmp_path)
+    reply = await service.handle(Incoming(user_id="v1", voice=note, voice_mime="audio/ogg"))
+    assert reply.error is None, reply.text
+    assert reply.transcript and "blue" in reply.transcript.lower()
+    assert "I heard" in reply.text
+    assert reply.items and all(i.color == "Blue" and i.price <= 100 and "Jackets" in " ".join(i.categories) for i in reply.items)
+
+
+async def test_a_broken_voice_note_gets_a_clear_reply(service: BotService) -> None:
+    reply = await service.handle(Incoming(user_id="v2", voice=b"definitely not audio", voice_mime="audio/ogg"))
+    assert reply.error == "bad_audio" and reply.text and not reply.items
