@@ -22,9 +22,24 @@ def _setup_logging(config: Config) -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)
 
 
+def _quiet_terminal(config: Config) -> None:
+    """In an interactive chat, log lines would interleave with the conversation: send them to a file."""
+    log_file = config.storage.root / "recbot.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for existing in root.handlers:
+        existing.setLevel(logging.WARNING)
+    root.addHandler(handler)
+
+
 def _chat(config: Config, args: argparse.Namespace) -> int:
     from adapters.terminal import run_chat
     from bot.service import BotService
+
+    if not args.json and sys.stdin.isatty():
+        _quiet_terminal(config)
 
     async def main() -> None:
         service = BotService(config)
