@@ -7,27 +7,38 @@ from pathlib import Path
 
 from bot.config import Config
 from recsys.catalogue import DEMO_CATALOGUE, LoadResult, load_catalogue
-from recsys.image_encoder import ImageEncoder
-from recsys.indexer import IndexReport, index_items
+from recsys.image_encoder import ClipImageEncoder, ImageEncoder, make_image_encoder
+from recsys.indexer import IndexReport, index_items, reindex_images
 from recsys.store import ItemStore
 from recsys.text_encoder import TextEncoder
 
 log = logging.getLogger(__name__)
 
 
-def open_catalogue(config: Config, progress: bool = True) -> tuple[ItemStore, TextEncoder, ImageEncoder]:
+def configured_image_encoder(config: Config) -> ImageEncoder | ClipImageEncoder:
+    return make_image_encoder(config.models.image_encoder, config.models.clip_path)
+
+
+def open_catalogue(config: Config, progress: bool = True) -> tuple[ItemStore, TextEncoder, ImageEncoder | ClipImageEncoder]:
     store = ItemStore(config.storage.root / "chroma")
-    text_encoder, image_encoder = TextEncoder.shared(), ImageEncoder.shared()
+    text_encoder, image_encoder = TextEncoder.shared(), configured_image_encoder(config)
     if store.count() == 0:
         path = config.catalogue.path or DEMO_CATALOGUE
         log.info("first run: indexing %s", path)
         loaded, report = ingest(path, store, text_encoder, image_encoder, progress)
         log.info("catalogue ready: %s (%d rows skipped)", report, sum(p.skipped for p in loaded.problems))
+    elif store.image_encoder() not in (None, image_encoder.name):
+        log.info("image encoder changed (%s → %s): re-indexing photos", store.image_encoder(), image_encoder.name)
+        reindex_images(store, image_encoder, progress)
     return store, text_encoder, image_encoder
 
 
 def ingest(
-    path: Path, store: ItemStore, text_encoder: TextEncoder, image_encoder: ImageEncoder, progress: bool = True
+    path: Path,
+    store: ItemStore,
+    text_encoder: TextEncoder,
+    image_encoder: ImageEncoder | ClipImageEncoder,
+    progress: bool = True,
 ) -> tuple[LoadResult, IndexReport]:
     loaded = load_catalogue(path)
     for problem in loaded.problems:

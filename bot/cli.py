@@ -54,8 +54,7 @@ def _chat(config: Config, args: argparse.Namespace) -> int:
 
 
 def _ingest(config: Config, args: argparse.Namespace) -> int:
-    from bot.catalogue_setup import ingest
-    from recsys.image_encoder import ImageEncoder
+    from bot.catalogue_setup import configured_image_encoder, ingest
     from recsys.store import ItemStore
     from recsys.text_encoder import TextEncoder
 
@@ -64,7 +63,7 @@ def _ingest(config: Config, args: argparse.Namespace) -> int:
         print(f"recbot ingest: no such file: {path}", file=sys.stderr)
         return 2
     store = ItemStore(config.storage.root / "chroma")
-    loaded, report = ingest(path, store, TextEncoder.shared(), ImageEncoder.shared(), progress=True)
+    loaded, report = ingest(path, store, TextEncoder.shared(), configured_image_encoder(config), progress=True)
     for problem in loaded.problems:
         print(f"{path}:{problem}")
     skipped = sum(p.skipped for p in loaded.problems)

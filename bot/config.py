@@ -35,7 +35,10 @@ class CatalogueConfig(Section):
 
 class ModelsConfig(Section):
     text_encoder: Literal["minilm"] = "minilm"
-    image_encoder: Literal["efficientnet-lite0"] = "efficientnet-lite0"
+    image_encoder: Literal["efficientnet-lite0", "clip"] = Field(
+        "efficientnet-lite0", description="clip (opt-in) also matches typed requests against the photos; switching re-indexes photos"
+    )
+    clip_path: Path | None = Field(None, description="folder of a CLIP model saved with CLIPModel/CLIPProcessor.save_pretrained")
 
 
 class LLMConfig(Section):

@@ -176,9 +176,9 @@ class BotService:
         except ImageError as exc:
             log.info("unusable photo from %s: %s", user, exc)
             return Reply(text=str(exc), error="bad_image")
-        vector = await asyncio.to_thread(self.recommender.encode_image, image)
+        query = await asyncio.to_thread(self.recommender.encode_image, image)
         photo_id = hashlib.sha1(data).hexdigest()[:16]
-        await asyncio.to_thread(self.photos.save, photo_id, vector)
+        await asyncio.to_thread(self.photos.save, photo_id, query)
         text, _ = self._clean(incoming.text)
         return await self._turn(user, incoming, f"[photo:{photo_id}] {text}".strip())
 

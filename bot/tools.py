@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from langchain.tools import ToolRuntime, tool
 from langchain_core.tools import BaseTool
 
@@ -17,6 +16,7 @@ from bot.messages import ItemCard
 from bot.vocabulary import Vocabulary
 from recsys.blender import Recommendation
 from recsys.filters import Filters
+from recsys.photo_search import PhotoQuery
 from recsys.recommender import Recommender
 
 ITEM_TOOLS = {"search_catalogue", "search_by_photo", "more_like", "recommend_for_me", "item_details"}
@@ -31,18 +31,24 @@ class TurnContext:
 
 
 class PhotoVectors:
-    """Photo embeddings by id, on disk, so "cheaper" after a photo can search again without the photo."""
+    """What each photo told (vector, colours) by id, on disk, so "cheaper" after a photo can search again without it."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
 
-    def save(self, photo_id: str, vector: np.ndarray) -> None:
-        np.save(self.folder / f"{photo_id}.npy", vector.astype(np.float32))
+    def save(self, photo_id: str, query: PhotoQuery) -> None:
+        (self.folder / f"{Path(photo_id).name}.npz").write_bytes(query.to_bytes())
 
-    def load(self, photo_id: str) -> np.ndarray | None:
-        path = self.folder / f"{Path(photo_id).name}.npy"
-        return np.load(path) if path.is_file() else None
+    def load(self, photo_id: str) -> PhotoQuery | None:
+        name = Path(photo_id).name  # the model fills this in: never a path
+        for path in (self.folder / f"{name}.npz", self.folder / f"{name}.npy"):
+            if path.is_file():
+                try:
+                    return PhotoQuery.from_file(path)
+                except (OSError, ValueError, KeyError):
+                    return None
+        return None
 
 
 def card(rec: Recommendation) -> ItemCard:
@@ -140,12 +146,12 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
     ) -> tuple[str, list[dict[str, Any]]]:
         """Find items that look like a photo the user sent (its id appears as [photo:ID] in their
         message), optionally refined by words and the same hard constraints as search_catalogue."""
-        vector = await asyncio.to_thread(photos.load, photo_id)
+        photo = await asyncio.to_thread(photos.load, photo_id)
         filters = filters_from(max_price, min_price, colors, exclude_colors, categories, exclude_ids)
-        if vector is None:
+        if photo is None:
             return json.dumps({"error": f"no photo with id {photo_id}"}), []
         profile = await profile_of(runtime)
-        recs = await asyncio.to_thread(recommender.search_image_vector, vector, filters, profile, runtime.context.k, query)
+        recs = await asyncio.to_thread(recommender.search_image_vector, photo, filters, profile, runtime.context.k, query)
         return _result(recs, filters, "items that look like your photo")
 
     @tool(response_format="content_and_artifact")

@@ -7,6 +7,13 @@ from typing import Any
 
 from recsys.catalogue import Item
 
+VISUAL_COLOR = "visual_color"  # item attribute: the colour seen in the photo of an item the catalogue gives no colour
+
+
+def color_key(item: Item) -> str:
+    """The colour a colour filter compares: the catalogue's, or the one seen in the photo when it has none."""
+    return (item.color or item.attributes.get(VISUAL_COLOR) or "").lower()
+
 
 def category_prefixes(categories: tuple[str, ...] | list[str]) -> list[str]:
     """Every path prefix, so a filter on "Women" or "Men/Tops" matches deeper paths."""
@@ -38,7 +45,7 @@ class Filters:
             return False
         if self.max_price is not None and item.price > self.max_price:
             return False
-        color = (item.color or "").lower()
+        color = color_key(item)  # the store's `color_key` metadata holds the same value, so to_where agrees
         if self.colors and color not in {c.lower() for c in self.colors}:
             return False
         if color and color in {c.lower() for c in self.exclude_colors}:

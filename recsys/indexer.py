@@ -6,13 +6,15 @@ import logging
 from dataclasses import dataclass, field
 
 import httpx
+import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
 from recsys.catalogue import Item
-from recsys.image_encoder import ImageEncoder
+from recsys.colors import color_features, detail_crop, visual_color
+from recsys.image_encoder import ClipImageEncoder, ImageEncoder
 from recsys.images import ImageError, decode_image
-from recsys.store import ItemStore
+from recsys.store import ItemStore, catalogue_item
 from recsys.text_encoder import TextEncoder
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ def index_items(
     items: list[Item],
     store: ItemStore,
     text_encoder: TextEncoder,
-    image_encoder: ImageEncoder | None,
+    image_encoder: ImageEncoder | ClipImageEncoder | None,
     progress: bool = True,
 ) -> IndexReport:
     """Upsert items by id (idempotent); only new or changed items are encoded again."""
@@ -54,29 +56,34 @@ def index_items(
     bar = tqdm(total=len(changed), desc="Indexing catalogue", unit="item", disable=not progress or not changed)
     for start in range(0, len(changed), BATCH):
         batch = changed[start : start + BATCH]
-        store.upsert(batch, text_encoder.encode([i.embedding_text() for i in batch]), text_encoder.name)
-        if image_encoder is not None:
-            _index_images(batch, store, image_encoder, report)
+        photos = _photos(batch, report) if image_encoder is not None else None
+        store.upsert(batch, text_encoder.encode([i.embedding_text() for i in batch]), text_encoder.name, _visual_colors(photos))
+        if image_encoder is not None and photos is not None:
+            _store_photos(batch, photos, store, image_encoder)
         bar.update(len(batch))
     bar.close()
     return report
 
 
-def reindex_images(store: ItemStore, image_encoder: ImageEncoder, progress: bool = True) -> IndexReport:
+def reindex_images(store: ItemStore, image_encoder: ImageEncoder | ClipImageEncoder, progress: bool = True) -> IndexReport:
     """Re-encode every item photo, e.g. after switching image encoders."""
     report = IndexReport()
-    items = list(store.all_items().values())
+    items = [catalogue_item(i) for i in store.all_items().values()]
+    store.clear_images()
     bar = tqdm(total=len(items), desc="Indexing photos", unit="item", disable=not progress)
     for start in range(0, len(items), BATCH):
         batch = items[start : start + BATCH]
-        _index_images(batch, store, image_encoder, report)
+        photos = _photos(batch, report)
+        _store_photos(batch, photos, store, image_encoder)
+        store.set_visual_colors(_visual_colors(photos))
         report.updated += len(batch)
         bar.update(len(batch))
     bar.close()
     return report
 
 
-def _index_images(batch: list[Item], store: ItemStore, encoder: ImageEncoder, report: IndexReport) -> None:
+def _photos(batch: list[Item], report: IndexReport) -> tuple[list[Item], list[Image.Image], list[np.ndarray]]:
+    """The batch's items that have a usable photo, the photos, and their colour signatures."""
     with_photo: list[Item] = []
     pictures: list[Image.Image] = []
     for item in batch:
@@ -88,9 +95,27 @@ def _index_images(batch: list[Item], store: ItemStore, encoder: ImageEncoder, re
         except (OSError, ImageError, httpx.HTTPError) as exc:
             report.image_problems.append(f"{item.id}: {exc}")
             log.warning("photo of %s not indexed: %s", item.id, exc)
+    return with_photo, pictures, [color_features(p) for p in pictures]
+
+
+def _visual_colors(photos: tuple[list[Item], list[Image.Image], list[np.ndarray]] | None) -> dict[str, str]:
+    if photos is None:
+        return {}
+    with_photo, _, colors = photos
+    return {item.id: visual_color(signature) for item, signature in zip(with_photo, colors, strict=True)}
+
+
+def _store_photos(
+    batch: list[Item],
+    photos: tuple[list[Item], list[Image.Image], list[np.ndarray]],
+    store: ItemStore,
+    encoder: ImageEncoder | ClipImageEncoder,
+) -> None:
+    with_photo, pictures, colors = photos
     store.delete_images([i.id for i in batch if i not in with_photo])
     if with_photo:
-        store.upsert_images(with_photo, encoder.encode(pictures), encoder.name)
+        details = encoder.encode([detail_crop(p) for p in pictures])
+        store.upsert_images(with_photo, encoder.encode(pictures), encoder.name, np.stack(colors), details)
 
 
 def _open(location: str) -> Image.Image:

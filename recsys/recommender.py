@@ -9,8 +9,10 @@ from PIL import Image
 
 from recsys.blender import Profile, Recommendation, Weights, blend
 from recsys.catalogue import Item
+from recsys.colors import color_features
 from recsys.filters import Filters
-from recsys.image_encoder import ImageEncoder
+from recsys.image_encoder import ClipImageEncoder, ImageEncoder
+from recsys.photo_search import PhotoQuery, PhotoRanker
 from recsys.scorer import CFScorer
 from recsys.store import Hit, ItemStore
 from recsys.text_encoder import TextEncoder
@@ -30,7 +32,7 @@ class Recommender:
         self,
         store: ItemStore,
         text_encoder: TextEncoder,
-        image_encoder: ImageEncoder,
+        image_encoder: ImageEncoder | ClipImageEncoder,
         scorer: CFScorer,
         settings: RecommenderSettings | None = None,
     ) -> None:
@@ -39,6 +41,7 @@ class Recommender:
         self.image_encoder = image_encoder
         self.scorer = scorer
         self.settings = settings or RecommenderSettings()
+        self.photo_ranker = PhotoRanker(store)
 
     def profile(self, user: str, liked_ids: list[str], disliked_ids: list[str]) -> Profile:
         """A taste profile from feedback; ids no longer in the catalogue are ignored."""
@@ -56,26 +59,55 @@ class Recommender:
         vector = self.text_encoder.encode_one(query) if query.strip() else None
         if vector is None:
             return self.for_user(profile, filters, k)
-        hits = self.store.search_text(vector, self._exclusions(filters, profile), self.settings.candidates)
+        excluded = self._exclusions(filters, profile)
+        hits = self.store.search_text(vector, excluded, self.settings.candidates)
+        if getattr(self.image_encoder, "supports_text", False):
+            hits = self._with_photo_match(query, hits, excluded)
         return self._blend(hits, profile, filters, k, query)
 
-    def encode_image(self, image: Image.Image) -> np.ndarray:
-        return self.image_encoder.encode([image])[0]
+    def _with_photo_match(self, query: str, hits: list[Hit], filters: Filters) -> list[Hit]:
+        """Cross-modal (CLIP): the words are also compared with every photo, so an item whose picture fits
+        the request ranks up, and one found only by its picture joins the candidates."""
+        rows = self.store.image_rows()
+        text_in_image_space = self.image_encoder.encode_texts([query])[0]
+        if not rows.items or rows.vectors.shape[1:] != text_in_image_space.shape:
+            return hits
+        sims = rows.vectors @ text_in_image_space
+        # CLIP's text-image cosines sit in a narrow band: compare them with each other, not with text cosines
+        spread = float(sims.std()) or 1.0
+        photo_score = {item.id: float((s - sims.mean()) / spread) for item, s in zip(rows.items, sims, strict=True)}
+        by_id = {h.item.id: h for h in hits}
+        extra = [rows.items[i] for i in np.argsort(-sims)[: self.settings.candidates // 2] if rows.items[i].id not in by_id]
+        extra = [i for i in extra if filters.matches(i)]
+        vectors = self.store.text_vectors([i.id for i in extra])
+        merged = [*hits, *(Hit(i, 0.0, vectors[i.id]) for i in extra if i.id in vectors)]
+        return [Hit(h.item, h.similarity + 0.1 * photo_score.get(h.item.id, 0.0), h.vector) for h in merged]
+
+    def encode_image(self, image: Image.Image) -> PhotoQuery:
+        """What a photo tells: its image vector and the colour signature of the product in it."""
+        return PhotoQuery(self.image_encoder.encode([image])[0], color_features(image), self.image_encoder.name)
 
     def search_image(self, image: Image.Image, filters: Filters, profile: Profile, k: int, caption: str = "") -> list[Recommendation]:
         return self.search_image_vector(self.encode_image(image), filters, profile, k, caption)
 
     def search_image_vector(
-        self, vector: np.ndarray, filters: Filters, profile: Profile, k: int, caption: str = ""
+        self, query: PhotoQuery | np.ndarray, filters: Filters, profile: Profile, k: int, caption: str = ""
     ) -> list[Recommendation]:
-        image_hits = self.store.search_image(vector, self._exclusions(filters, profile), self.settings.candidates)
+        """Items that look like a photo (vector, colours, category), refined by an optional caption."""
+        if not isinstance(query, PhotoQuery):
+            query = PhotoQuery(np.asarray(query, dtype=np.float32))
+        ranked = self.photo_ranker.rank(query, self._exclusions(filters, profile), self.settings.candidates)
         # Blend on the items' text vectors so taste and diversity work the same way as for text.
-        text_vectors = self.store.text_vectors([h.item.id for h in image_hits])
-        hits = [Hit(h.item, h.similarity, text_vectors[h.item.id]) for h in image_hits if h.item.id in text_vectors]
+        text_vectors = self.store.text_vectors([item.id for item, _ in ranked])
+        hits = [Hit(item, score, text_vectors[item.id]) for item, score in ranked if item.id in text_vectors]
         if caption.strip():
             caption_vector = self.text_encoder.encode_one(caption)
             hits = [Hit(h.item, 0.75 * h.similarity + 0.25 * float(h.vector @ caption_vector), h.vector) for h in hits]
-        return self._blend(hits, profile, filters, k, caption, basis="looks like your photo")
+        basis = "looks like your photo"
+        named = query.dominant_colors()
+        if named:
+            basis += " (" + " and ".join(name.lower() for name, _ in named) + ")"
+        return self._blend(hits, profile, filters, k, caption, basis=basis)
 
     def more_like(self, item_id: str, filters: Filters, profile: Profile, k: int) -> list[Recommendation]:
         anchor = self.store.get(item_id)

@@ -1,0 +1,51 @@
+"""`recbot eval photo [--data DIR] [--json]`: photo search on the Luma alternate views and re-photos.
+
+The work lives in recsys/photo_benchmark.py; this prints its report as a table or one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from bot.config import Config
+
+_LABELS = {
+    "same_product_r1": "same product R@1",
+    "same_product_r5": "same product R@5",
+    "exact_r1": "exact variant R@1",
+    "category_at1": "category @1",
+    "color_at1": "colour @1",
+    "rephoto_exact_r1": "re-photo exact R@1",
+}
+
+
+def _table(report: dict[str, Any]) -> str:
+    lines = [
+        f"photo search on {report['queries']} alternate views and {report['rephoto_queries']} re-photographed main images",
+        f"index: {report['indexed_photos']} photos from {report['index_images']} ({report['encoder']}), "
+        f"indexed in {report['index_seconds']} s; {report['query_ms']} ms per query photo",
+        f"{'metric':<22}{'ours':>8}{'baseline':>10}{'goal':>8}",
+    ]
+    for key, label in _LABELS.items():
+        goal = report["goals"].get(key)
+        lines.append(f"{label:<22}{report[key]:>8.3f}{report['baseline'][key]:>10.3f}{(f'≥{goal:.2f}' if goal else ''):>8}")
+    lines.append(
+        f"(top-5 items as they come, variants not merged: ours {report['same_product_r5_items']:.3f}, "
+        f"baseline {report['baseline']['same_product_r5_items']:.3f})"
+    )
+    return "\n".join(lines)
+
+
+def run(config: Config, args: argparse.Namespace) -> int:
+    from recsys.photo_benchmark import BenchmarkDataMissing, run_benchmark
+
+    try:
+        report = run_benchmark(args.data)
+    except BenchmarkDataMissing as exc:
+        print(f"recbot eval photo: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=2) if args.json else _table(report))
+    return 0

@@ -1,0 +1,154 @@
+"""Photo → items: the image vector's cosine, re-ranked with what else the photo tells — the product's
+colours (histogram of its pixels, not the backdrop or skin) and the category the image suggests
+(a small classifier fitted on the catalogue's own photos and category labels)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from recsys.catalogue import Item
+from recsys.colors import COLOR_DIM, dominant_colors_of, histogram_similarity
+from recsys.filters import Filters
+from recsys.store import ImageRows, ItemStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PhotoQuery:
+    """What one photo tells: its image vector, its colour signature, and which encoder made the vector."""
+
+    vector: np.ndarray
+    colors: np.ndarray | None = None
+    encoder: str = ""
+
+    def dominant_colors(self) -> list[tuple[str, float]]:
+        return dominant_colors_of(self.colors) if self.colors is not None else []
+
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        colors = self.colors if self.colors is not None else np.zeros(0, dtype=np.float32)
+        np.savez(buf, vector=self.vector.astype(np.float32), colors=colors.astype(np.float32), encoder=np.array(self.encoder))
+        return buf.getvalue()
+
+    @classmethod
+    def from_file(cls, path: Path) -> PhotoQuery:
+        if path.suffix == ".npy":  # saved before photo queries carried colours
+            return cls(np.load(path))
+        with np.load(path) as data:
+            colors = data["colors"]
+            return cls(data["vector"], colors if colors.size == COLOR_DIM else None, str(data["encoder"]))
+
+
+def primary_category(item: Item) -> str:
+    """The leaf of an item's first category path, ignoring collection and promotion tails:
+    "Gear/Bags/Collections/Erin Recommends" → "Bags"; "Men/Tops/Tees" → "Tees"."""
+    if not item.categories:
+        return ""
+    parts = []
+    for part in item.categories[0].split("/"):
+        if part in {"Collections", "Promotions"}:
+            break
+        parts.append(part)
+    return parts[-1] if parts else ""
+
+
+@dataclass(frozen=True)
+class PhotoWeights:
+    """How much colour and category add to the vector cosine (chosen on the Luma alternate views)."""
+
+    color: float = 0.2
+    category: float = 0.1
+
+
+class _CategoryModel:
+    """Multinomial logistic regression from image vector to primary category, fitted on the stored photos."""
+
+    def __init__(self, rows: ImageRows) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        labels = np.array([primary_category(i) for i in rows.items])
+        self.item_labels = labels
+        self.model = None
+        if len(set(labels)) >= 2 and rows.vectors.ndim == 2 and len(rows.vectors):
+            self.model = LogisticRegression(C=1.0, max_iter=2000).fit(rows.vectors, labels)
+
+    def probabilities(self, vector: np.ndarray) -> dict[str, float]:
+        if self.model is None:
+            return {}
+        probs = self.model.predict_proba(vector[None, :])[0]
+        return {str(c): float(p) for c, p in zip(self.model.classes_, probs, strict=True)}
+
+    def item_scores(self, vector: np.ndarray) -> np.ndarray:
+        """P(the item's category | photo) for every stored photo."""
+        probs = self.probabilities(vector)
+        return np.array([probs.get(label, 0.0) for label in self.item_labels], dtype=np.float32)
+
+
+class PhotoRanker:
+    """Scores every stored photo against a `PhotoQuery`; the store's photos are scanned in memory."""
+
+    def __init__(self, store: ItemStore, weights: PhotoWeights | None = None) -> None:
+        self.store = store
+        self.weights = weights or PhotoWeights()
+        self._lock = threading.Lock()
+        self._model_for: ImageRows | None = None
+        self._model: _CategoryModel | None = None
+
+    def category_model(self, rows: ImageRows) -> _CategoryModel:
+        with self._lock:
+            if self._model_for is not rows:  # refit when the stored photos changed
+                self._model = _CategoryModel(rows)
+                self._model_for = rows
+            assert self._model is not None
+            return self._model
+
+    def categories(self, query: PhotoQuery, top: int = 3) -> list[tuple[str, float]]:
+        """The categories the photo suggests, most likely first."""
+        rows = self.store.image_rows()
+        if not self._vector_fits(query, rows):
+            return []
+        probs = self.category_model(rows).probabilities(query.vector)
+        return sorted(probs.items(), key=lambda kv: -kv[1])[:top]
+
+    def _vector_fits(self, query: PhotoQuery, rows: ImageRows) -> bool:
+        same_kind = not query.encoder or query.encoder == rows.encoder
+        return same_kind and rows.vectors.ndim == 2 and rows.vectors.shape[1:] == query.vector.shape
+
+    def scores(self, query: PhotoQuery, rows: ImageRows) -> np.ndarray:
+        """One score per stored photo: cosine + colour histogram overlap + category probability."""
+        total = np.zeros(len(rows.items), dtype=np.float32)
+        if not rows.items:
+            return total
+        if self._vector_fits(query, rows):
+            vector = query.vector.astype(np.float32)
+            cosine = rows.vectors @ vector
+            if rows.details is not None and rows.details.shape == rows.vectors.shape:
+                cosine = np.maximum(cosine, rows.details @ vector)  # a close-up query meets the close-up of the shot
+            total += cosine
+            if self.weights.category:
+                total += self.weights.category * self.category_model(rows).item_scores(query.vector)
+        else:
+            log.warning("photo vector from %r does not fit the store's %r; ranking by colour only", query.encoder, rows.encoder)
+        if query.colors is not None and self.weights.color:
+            total += self.weights.color * histogram_similarity(query.colors, rows.colors)
+        return total / (1.0 + self.weights.color + self.weights.category)
+
+    def rank(self, query: PhotoQuery, filters: Filters, n: int) -> list[tuple[Item, float]]:
+        """The n best items that pass the filters, with their scores (about 0..1)."""
+        rows = self.store.image_rows()
+        scores = self.scores(query, rows)
+        out = []
+        for index in np.argsort(-scores, kind="stable"):
+            item = rows.items[index]
+            if filters.matches(item):
+                out.append((item, float(scores[index])))
+                if len(out) == n:
+                    break
+        return out
