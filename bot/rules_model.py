@@ -125,7 +125,10 @@ class RulesChatModel(BaseChatModel):
                     return _call("item_details", {"item_id": target})
                 base = last_call[1] if last_call else {}
                 keep = {k: v for k, v in base.items() if k in {"max_price", "min_price", "colors", "exclude_colors"}}
-                return _call("more_like", {"item_id": target, **_merge(keep, req, self.vocabulary)})
+                args = {"item_id": target, **_merge(keep, req, self.vocabulary)}
+                if not req.colors:  # items of the list the user is looking at are not news
+                    args["exclude_ids"] = [i["id"] for i in shown if i["id"] != target]
+                return _call("more_like", args)
             case _:
                 return _call("search_catalogue", {"query": req.query or text, **_constraints(req)})
 
