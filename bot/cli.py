@@ -79,6 +79,54 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
     return serve(config)
 
 
+def _catalogue_items(config: Config) -> dict:
+    """Items from the indexed store, or from the catalogue file when nothing is indexed yet (no encoders needed)."""
+    from recsys.catalogue import DEMO_CATALOGUE, load_catalogue
+    from recsys.store import ItemStore
+
+    items = ItemStore(config.storage.root / "chroma").all_items()
+    return items or {i.id: i for i in load_catalogue(config.catalogue.path or DEMO_CATALOGUE).items}
+
+
+def _train(config: Config, args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from bot.demo_history import seed_for_config
+    from bot.feedback import FeedbackLog
+    from bot.training import ModelRegistry, Trainer
+
+    items = _catalogue_items(config)
+    feedback = FeedbackLog(config.storage.resolved_events_url())
+    seed_for_config(config, feedback, items.values())
+    registry = ModelRegistry(config.storage.root / "models" / "cf", config.training.keep_versions)
+    result, _ = Trainer(feedback, config.training, registry, lambda: set(items)).retrain()
+    print(json.dumps(asdict(result)) if args.json else result.summary())
+    return 0
+
+
+def _model(config: Config, args: argparse.Namespace) -> int:
+    import json
+
+    from bot.training import ModelRegistry
+
+    versions = ModelRegistry(config.storage.root / "models" / "cf").versions()
+    if not versions:
+        print("no model trained yet (run `recbot train`, or start the bot)", file=sys.stderr)
+        return 1
+    current = versions[-1]
+    if args.json:
+        print(json.dumps(current.info))
+    else:
+        info = current.info
+        metrics = ", ".join(f"{k} {v:.4f}" for k, v in (info.get("metrics") or {}).items()) or "not evaluated"
+        print(f"{current.name} ({current.path}), trained {info.get('created')}")
+        print(f"{info.get('users')} users × {info.get('items')} items, {info.get('interactions')} interactions")
+        print(f"held-out ({info.get('eval_users')} users): {metrics}")
+        print(f"earlier versions: {', '.join(v.name for v in versions[:-1]) or 'none'}")
+    return 0
+
+
 def _eval(config: Config, args: argparse.Namespace) -> int:
     import importlib
 
@@ -100,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the bot on a chat platform (tokens from the environment)")
     serve.add_argument("platform", choices=["telegram", "slack"])
     serve.set_defaults(run=_serve)
+    train = sub.add_parser("train", help="retrain the CF model now; swap it in if not worse (a running bot loads it on restart)")
+    train.add_argument("--json", action="store_true", help="print the result as JSON")
+    train.set_defaults(run=_train)
+    model = sub.add_parser("model", help="the serving model version and its held-out metrics")
+    model.add_argument("--json", action="store_true", help="print metrics.json")
+    model.set_defaults(run=_model)
     evaluate = sub.add_parser("eval", help="benchmarks that print figures (cf, photo, voice, dialogue)")
     evaluate.add_argument("kind", choices=["cf", "photo", "voice", "dialogue"])
     evaluate.add_argument("--data", type=Path, default=Path("../shared/data"), help="shared data folder")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_CONFIG = Path("config.yaml")
@@ -60,6 +60,32 @@ class RecommendConfig(Section):
     weight_feedback: float = Field(0.35, ge=0)
 
 
+class TrainingConfig(Section):
+    enabled: bool = Field(True, description="retrain on a schedule inside the running bot")
+    interval_minutes: int = Field(1440, ge=1, description="how often to retrain when schedule_cron is not set")
+    schedule_cron: str | None = Field(None, description="crontab line in UTC, e.g. '0 3 * * *'; wins over interval_minutes")
+    half_life_days: float = Field(60.0, gt=0, description="an event's confidence halves every this many days")
+    event_weights: dict[Literal["like", "more_like_this", "purchase"], float] = Field(
+        default_factory=lambda: {"like": 4.0, "more_like_this": 2.0, "purchase": 8.0},
+        description="confidence each event type lends the model; a later dislike cancels a like",
+    )
+    k: int = Field(10, ge=1, description="Recall@k and NDCG@k on the held-out slice")
+    min_history: int = Field(3, ge=2, description="users with at least this many items give their latest one to the held-out slice")
+    min_eval_users: int = Field(5, ge=1, description="fewer held-out users than this: keep the serving model")
+    min_improvement: float = Field(0.0, description="the candidate must reach serving NDCG@k plus this to be swapped in")
+    keep_versions: int = Field(10, ge=1, description="model versions kept on disk")
+    seed_demo: bool = Field(True, description="seed history for the bundled demo catalogue from its reviews and product links")
+
+    @field_validator("schedule_cron")
+    @classmethod
+    def _crontab(cls, value: str | None) -> str | None:
+        if value:
+            from apscheduler.triggers.cron import CronTrigger
+
+            CronTrigger.from_crontab(value)  # a ValueError names the bad field
+        return value
+
+
 class SpeechConfig(Section):
     max_seconds: float = Field(120.0, gt=0, description="longer voice notes are refused")
     language: str | None = Field(None, description="force a language code (e.g. en, zh); default: detect")
@@ -109,6 +135,7 @@ class Config(BaseSettings):
     llm: LLMConfig = LLMConfig()
     recommend: RecommendConfig = RecommendConfig()
     speech: SpeechConfig = SpeechConfig()
+    training: TrainingConfig = TrainingConfig()
     chat: ChatConfig = ChatConfig()
     telegram: TelegramConfig = TelegramConfig()
     slack: SlackConfig = SlackConfig()

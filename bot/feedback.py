@@ -43,7 +43,22 @@ events = Table(
     Column("ts", DateTime(timezone=True), nullable=False),
     Index("ix_events_user", "user_id", "platform"),
     Index("ix_events_event_item", "event", "item_id"),
+    Index("ix_events_event_id", "event", "id"),  # the training query: weighted events in log order
+    Index("ix_events_ts", "ts"),  # reactions per day for /stats
 )
+
+SEED_PLATFORM = "seed"  # demo history derived from the store's reviews and product links; not a person
+
+
+@dataclass(frozen=True)
+class Event:
+    """One stored event, as the training job reads it."""
+
+    id: int
+    user: str  # "platform:user_id"
+    item_id: str
+    event: str
+    ts: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,8 @@ class FeedbackLog:
         if self.engine.dialect.name == "sqlite":
             _sqlite_durability(self.engine)
         metadata.create_all(self.engine)
+        for index in events.indexes:  # a log created by an older version gains the newer indexes
+            index.create(self.engine, checkfirst=True)
 
     def record(self, user: UserKey, event_type: EventType, item_ids: list[str | None] | None = None) -> None:
         """Append events; returns only once they are committed."""
@@ -103,6 +120,49 @@ class FeedbackLog:
         ]
         with self.engine.begin() as conn:
             conn.execute(events.insert(), rows)
+
+    def record_seed(self, rows: list[tuple[str, str, EventType]]) -> int:
+        """Append demo history as (seed user, item, event) rows on the seed platform; returns how many."""
+        now = dt.datetime.now(dt.UTC)
+        payload = [
+            {"user_id": u, "platform": SEED_PLATFORM, "item_id": i, "event": e, "weight": EVENT_WEIGHTS[e], "ts": now} for u, i, e in rows
+        ]
+        if payload:
+            with self.engine.begin() as conn:
+                conn.execute(events.insert(), payload)
+        return len(payload)
+
+    def has_seed(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(events.c.id).where(events.c.platform == SEED_PLATFORM).limit(1)).first() is not None
+
+    def training_events(self, kinds: list[str], user: UserKey | None = None, after_id: int = 0) -> list[Event]:
+        """Events of the given kinds that name an item, in log order; one user's only when `user` is given."""
+        query = select(events.c.id, events.c.platform, events.c.user_id, events.c.item_id, events.c.event, events.c.ts).where(
+            events.c.event.in_(kinds), events.c.item_id.is_not(None), events.c.id > after_id
+        )
+        if user is not None:
+            query = query.where(events.c.user_id == user.user_id, events.c.platform == user.platform)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(events.c.id)).all()
+        return [Event(n, f"{p}:{u}", i, e, ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)) for n, p, u, i, e, ts in rows]
+
+    def last_id(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(events.c.id))).scalar() or 0
+
+    def reactions_per_day(self, days: int = 30) -> list[tuple[dt.date, int, int]]:
+        """(day, likes, dislikes) for the last `days` days of people's feedback (seed history excluded)."""
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        query = select(events.c.ts, events.c.event).where(
+            events.c.event.in_(["like", "dislike"]), events.c.ts >= since, events.c.platform != SEED_PLATFORM
+        )
+        per_day: dict[dt.date, list[int]] = {}
+        with self.engine.connect() as conn:
+            for ts, kind in conn.execute(query):  # grouped in Python: date functions differ between SQLite and PostgreSQL
+                counts = per_day.setdefault(ts.date(), [0, 0])
+                counts[0 if kind == "like" else 1] += 1
+        return [(day, likes, dislikes) for day, (likes, dislikes) in sorted(per_day.items())]
 
     def reactions(self, user: UserKey) -> tuple[list[str], list[str]]:
         """(liked, disliked) item ids; the latest reaction to an item wins."""
@@ -136,15 +196,17 @@ class FeedbackLog:
             return result.rowcount or 0
 
     def stats(self, top: int = 5) -> Stats:
+        """What people did; the seeded demo history is not counted."""
+        people = events.c.platform != SEED_PLATFORM
         with self.engine.connect() as conn:
-            users = conn.execute(select(func.count(func.distinct(events.c.platform + ":" + events.c.user_id)))).scalar_one()
+            users = conn.execute(select(func.count(func.distinct(events.c.platform + ":" + events.c.user_id))).where(people)).scalar_one()
 
             def count(kind: str) -> int:
-                return conn.execute(select(func.count()).where(events.c.event == kind)).scalar_one()
+                return conn.execute(select(func.count()).where(events.c.event == kind, people)).scalar_one()
 
             top_items = conn.execute(
                 select(events.c.item_id, func.count().label("n"))
-                .where(events.c.event == "like")
+                .where(events.c.event == "like", people)
                 .group_by(events.c.item_id)
                 .order_by(func.count().desc(), events.c.item_id)
                 .limit(top)

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 import re
+import threading
 import unicodedata
 from collections import defaultdict
 from dataclasses import asdict
@@ -17,19 +18,23 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from bot.agent import build_agent
 from bot.catalogue_setup import open_catalogue
+from bot.charts import stats_chart
 from bot.config import Config
+from bot.demo_history import seed_for_config
 from bot.feedback import FeedbackLog, Stats, UserKey
 from bot.grounding import ground_text
 from bot.llm import make_chat_model
 from bot.messages import Command, Feedback, Incoming, ItemCard, Reply
 from bot.rules_model import HELP, RulesChatModel, compose_reply
+from bot.scheduler import TrainingScheduler
 from bot.speech import SpeechError, SpeechToText
 from bot.tools import ITEM_TOOLS, PhotoVectors, TurnContext, build_tools
+from bot.training import GATE_METRIC, ModelRegistry, RetrainResult, Trainer, user_history
 from bot.vocabulary import Vocabulary
 from recsys.blender import Weights
 from recsys.images import ImageError, decode_image
 from recsys.recommender import Recommender, RecommenderSettings
-from recsys.scorer import CFScorer, Interaction
+from recsys.scorer import CFScorer
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
@@ -48,10 +53,16 @@ class BotService:
         self._conn: aiosqlite.Connection | None = None
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.photos = PhotoVectors(self.root / "photos")
+        self.models = ModelRegistry(self.root / "models" / "cf", config.training.keep_versions)
+        self.trainer = Trainer(self.log, config.training, self.models, self._known_items)
+        self.serving_version: str | None = None
+        self.scheduler: TrainingScheduler | None = None
+        self._cf_lock = threading.Lock()  # instant updates, swaps and erasure touch the serving model one at a time
+        self._train_lock = threading.Lock()  # /retrain and the schedule never train at the same time
 
     # -- life cycle ----------------------------------------------------------------------------
     async def start(self, progress: bool = True) -> None:
-        """Index the catalogue on first run (reused afterwards), train CF from the log, open memory."""
+        """Index the catalogue on first run (reused afterwards), load or train CF, open memory, schedule retraining."""
         self.root.mkdir(parents=True, exist_ok=True)
         store, text_encoder, image_encoder = await asyncio.to_thread(open_catalogue, self.config, progress)
         rc = self.config.recommend
@@ -62,7 +73,7 @@ class BotService:
         )
         scorer = CFScorer()
         self.recommender = Recommender(store, text_encoder, image_encoder, scorer, settings)
-        await asyncio.to_thread(self.retrain_cf)
+        await asyncio.to_thread(self._load_cf)
         self.vocabulary = Vocabulary.from_items(store.all_items().values())
         known = lambda: set(store.all_items())  # noqa: E731
         model = make_chat_model(self.config.llm, self.vocabulary, known)
@@ -74,8 +85,14 @@ class BotService:
         fallback = None if isinstance(model, RulesChatModel) else rules
         self._agent = build_agent(model, tools, checkpointer, self.config.llm.history_messages, fallback)
         self._checkpointer = checkpointer
+        if self.config.training.enabled:
+            self.scheduler = TrainingScheduler(self.config.training, self.scheduled_retrain)
+            self.scheduler.start()
 
     async def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -87,10 +104,48 @@ class BotService:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def retrain_cf(self) -> None:
+    # -- the collaborative model ----------------------------------------------------------------------
+    def _known_items(self) -> set[str]:
         assert self.recommender is not None
-        rows = self.log.interactions()
-        self.recommender.scorer.fit([Interaction(u, i, w) for u, i, w in rows])
+        return set(self.recommender.store.all_items())
+
+    def _load_cf(self) -> None:
+        """Seed the demo history once, then serve the newest stored model (training the first one if there is none)."""
+        assert self.recommender is not None
+        seed_for_config(self.config, self.log, self.recommender.store.all_items().values())
+        loaded = self.models.load_latest()
+        if loaded is None:
+            self.retrain_cf()
+            return
+        scorer, version = loaded
+        with self._cf_lock:
+            self.recommender.scorer = scorer
+            self.serving_version = version.name
+        self._catch_up(version.trained_through)
+        log.info("CF: serving %s", version.name)
+
+    def retrain_cf(self) -> RetrainResult:
+        """Gated retrain from the log; a model that is not worse replaces the serving one at once."""
+        assert self.recommender is not None
+        with self._train_lock:
+            result, model = self.trainer.retrain()
+        if model is not None:
+            with self._cf_lock:
+                self.recommender.scorer = model  # one reference swap: a request sees the old model or the new one
+                self.serving_version = result.version
+            self._catch_up(self.models.versions()[-1].trained_through)
+        return result
+
+    def _catch_up(self, trained_through: int) -> None:
+        """Users with feedback newer than the model's training data get their rows recomputed now."""
+        kinds = [*self.config.training.event_weights, "dislike"]
+        users = {e.user for e in self.log.training_events(kinds, after_id=trained_through)}
+        for user in users:
+            platform, _, user_id = user.partition(":")
+            self._refresh_user(UserKey(platform, user_id))
+
+    async def scheduled_retrain(self) -> RetrainResult:
+        return await asyncio.to_thread(self.retrain_cf)
 
     # -- the one entry point ---------------------------------------------------------------------
     async def handle(self, incoming: Incoming) -> Reply:
@@ -214,9 +269,17 @@ class BotService:
         return Reply(text=f"👎 Noted: you don't like the {item.name} ({item.color or 'one colour'}). I won't show it again.")
 
     def _refresh_user(self, user: UserKey) -> None:
+        """Recompute the user's CF row from their full weighted history; the next reply uses it."""
         assert self.recommender is not None
-        history = [Interaction(u, i, w) for u, i, w in self.log.interactions() if u == str(user)]
-        self.recommender.scorer.update_user(str(user), history)
+        history = user_history(self.log, user, self.config.training, self._known_items())
+        with self._cf_lock:
+            self.recommender.scorer.update_user(str(user), history)
+
+    def _forget_cf(self, user: UserKey) -> None:
+        assert self.recommender is not None
+        with self._cf_lock:
+            self.recommender.scorer.forget_user(str(user))
+            self.models.forget_user(str(user))
 
     # -- commands --------------------------------------------------------------------------------------
     async def _command(self, user: UserKey, incoming: Incoming) -> Reply:
@@ -230,7 +293,7 @@ class BotService:
             case "forget":
                 await self._forget_conversations(user)
                 removed = await asyncio.to_thread(self.log.forget, user)
-                await asyncio.to_thread(self.retrain_cf)
+                await asyncio.to_thread(self._forget_cf, user)
                 return Reply(text=f"Done: I forgot our conversation and your feedback ({removed} events erased).")
             case "like" | "dislike":
                 if not command.args.strip():
@@ -243,9 +306,11 @@ class BotService:
                     log.warning("admin command /%s refused for %s", command.name, user)
                     return Reply(text="Sorry, that command is for admins only.", error="not_allowed")
                 if command.name == "stats":
-                    return Reply(text=self._stats_text(await asyncio.to_thread(self.log.stats)))
-                await asyncio.to_thread(self.retrain_cf)
-                return Reply(text="Retrained the collaborative model from the feedback log.")
+                    chart = await asyncio.to_thread(self.stats_chart)
+                    text = self._stats_text(await asyncio.to_thread(self.log.stats))
+                    return Reply(text=text, attachment=chart, attachment_name="stats.png")
+                result = await asyncio.to_thread(self.retrain_cf)
+                return Reply(text=f"Retrained the collaborative model from the feedback log: {result.summary()}")
             case _:
                 return Reply(text=f"Unknown command /{command.name}. {HELP}", error="unknown_command")
 
@@ -266,4 +331,14 @@ class BotService:
     def _stats_text(self, stats: Stats) -> str:
         assert self.recommender is not None
         top = ", ".join(f"{(item.name if (item := self.recommender.item(i)) else i)} ({n})" for i, n in stats.top_items) or "none yet"
-        return f"Users: {stats.users}\nMessages: {stats.messages}\nLikes: {stats.likes}  Dislikes: {stats.dislikes}\nTop liked: {top}"
+        model = self.serving_version or "popularity only"
+        return (
+            f"Users: {stats.users}\nMessages: {stats.messages}\nLikes: {stats.likes}  Dislikes: {stats.dislikes}\nTop liked: {top}\n"
+            f"Model: {model}"
+        )
+
+    def stats_chart(self) -> bytes:
+        """PNG: likes and dislikes per day, and the held-out metric of each stored model version."""
+        metric = f"{GATE_METRIC}@{self.config.training.k}"
+        versions = [(v.name, (v.info.get("metrics") or {}).get(metric)) for v in self.models.versions()]
+        return stats_chart(self.log.reactions_per_day(), versions, metric)

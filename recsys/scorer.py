@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -128,3 +130,97 @@ class CFScorer:
 
     def popular(self, n: int) -> list[str]:
         return [i for i, _ in sorted(self._popularity.items(), key=lambda kv: -kv[1])[:n]]
+
+    # -- erasure and persistence -------------------------------------------------------------------
+    def forget_user(self, user: str) -> bool:
+        """Drop a user's row: their profile and factors are zeroed and the id is unmapped (they score as new)."""
+        uid = self._users.pop(user, None)
+        if uid is None:
+            return False
+        if self._matrix is not None:
+            self._matrix = sp.csr_matrix(self._matrix, copy=True)
+            self._matrix.data[self._matrix.indptr[uid] : self._matrix.indptr[uid + 1]] = 0.0
+            self._matrix.eliminate_zeros()
+        if self._model is not None:
+            self._model.profiles = self._matrix
+            if uid < len(self._model.als.user_factors):
+                self._model.als.user_factors[uid] = 0.0
+        return True
+
+    @property
+    def users(self) -> list[str]:
+        return list(self._users)
+
+    def save(self, folder: Path) -> None:
+        """Factors, co-occurrence and profiles in `model.npz`; id maps, popularity and settings in `ids.json`."""
+        folder.mkdir(parents=True, exist_ok=True)
+        users = [""] * (max(self._users.values(), default=-1) + 1)
+        for name, n in self._users.items():
+            users[n] = name
+        ids = {
+            "params": {
+                "factors": self.factors,
+                "regularization": self.regularization,
+                "iterations": self.iterations,
+                "min_users": self.min_users,
+                "alpha": self.alpha,
+                "weight": self.weight,
+            },
+            "users": users,
+            "items": sorted(self._items, key=self._items.__getitem__),
+            "popularity": self._popularity,
+        }
+        arrays: dict[str, np.ndarray] = {}
+        if self._model is not None and self._matrix is not None:
+            arrays["user_factors"] = np.asarray(self._model.als.user_factors)
+            arrays["item_factors"] = np.asarray(self._model.als.item_factors)
+            for name, m in (("profiles", self._matrix), ("similarity", self._model.similarity)):
+                m = sp.csr_matrix(m)
+                arrays |= {
+                    f"{name}_data": m.data,
+                    f"{name}_indices": m.indices,
+                    f"{name}_indptr": m.indptr,
+                    f"{name}_shape": np.array(m.shape),
+                }
+        np.savez(folder / "model.npz", **arrays)
+        (folder / "ids.json").write_text(json.dumps(ids), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> CFScorer:
+        ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        scorer = cls(**ids["params"])
+        scorer._users = {u: n for n, u in enumerate(ids["users"]) if u}
+        scorer._items = {i: n for n, i in enumerate(ids["items"])}
+        scorer._popularity = {k: float(v) for k, v in ids["popularity"].items()}
+        with np.load(folder / "model.npz") as z:
+            if "user_factors" not in z:
+                return scorer
+
+            def csr(name: str) -> sp.csr_matrix:
+                shape = tuple(int(x) for x in z[f"{name}_shape"])
+                return sp.csr_matrix((z[f"{name}_data"], z[f"{name}_indices"], z[f"{name}_indptr"]), shape=shape, dtype=np.float32)
+
+            from implicit.cpu.als import AlternatingLeastSquares
+
+            model = BlendCF(
+                factors=scorer.factors,
+                alpha=scorer.alpha,
+                regularization=scorer.regularization,
+                iterations=scorer.iterations,
+                weight=scorer.weight,
+                seed=7,
+            )
+            model.als = AlternatingLeastSquares(
+                factors=scorer.factors,
+                regularization=scorer.regularization,
+                alpha=scorer.alpha,
+                iterations=scorer.iterations,
+                num_threads=1,
+            )
+            model.als.user_factors = np.ascontiguousarray(z["user_factors"], dtype=np.float32)
+            model.als.item_factors = np.ascontiguousarray(z["item_factors"], dtype=np.float32)
+            scorer._matrix = csr("profiles")
+            model.profiles = scorer._matrix
+            model.similarity = csr("similarity")
+        scorer._model = model
+        return scorer
