@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -295,3 +296,50 @@ def test_recbot_train_and_model_on_a_fresh_machine(tmp_path: Path) -> None:
     shown = recbot("model")
     assert shown.returncode == 0 and shown.stdout.startswith("v0001") and "ndcg@10" in shown.stdout
     assert Config().training.seed_demo
+
+
+# -- PostgreSQL by URL -----------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def postgres_url():  # type: ignore[no-untyped-def]
+    """A throw-away PostgreSQL on 127.0.0.1 when the server binaries and psycopg are installed."""
+    import shutil
+    import socket
+
+    pytest.importorskip("psycopg")
+    if not (shutil.which("initdb") and shutil.which("pg_ctl")):
+        pytest.skip("PostgreSQL server binaries not installed")
+    as_user = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []  # PostgreSQL refuses to run as root
+    folder = Path(tempfile.mkdtemp(prefix="recbot-pg-"))  # not under tmp_path: its parents are private to this user
+    if as_user:
+        shutil.chown(folder, "nobody")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = folder / "data"
+    subprocess.run([*as_user, "initdb", "-D", str(data), "-A", "trust", "-U", "recbot"], check=True, capture_output=True)
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder}"
+    start = [*as_user, "pg_ctl", "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "start"]
+    subprocess.run(start, check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://recbot@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, "pg_ctl", "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_log_and_the_training_path_work_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    log = FeedbackLog(postgres_url)
+    assert seed_demo_history(log, ITEMS.values()) > 1000
+    who = UserKey("telegram", "42")
+    log.record(who, "like", ["MH01-Black"])
+    log.record(who, "purchase", ["WS03-Blue"])
+    log.record(who, "dislike", ["MJ01-Orange"])
+    assert log.reactions(who) == (["MH01-Black"], ["MJ01-Orange"])
+    stats = log.stats()
+    assert (stats.users, stats.likes, stats.dislikes) == (1, 1, 1)
+    assert [(likes, dislikes) for _, likes, dislikes in log.reactions_per_day()] == [(1, 1)]
+    assert [e.item_id for e in log.training_events(["like", "purchase"], user=who)] == ["MH01-Black", "WS03-Blue"]
+    result, model = Trainer(log, TrainingConfig(), ModelRegistry(tmp_path / "models"), lambda: set(ITEMS)).retrain()
+    assert result.swapped and model is not None and "telegram:42" in model.users
+    assert log.forget(who) == 3 and log.reactions(who) == ([], [])
+    FeedbackLog(postgres_url)  # reopening an existing log is fine
