@@ -2,6 +2,8 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+WHEELS ?= .ci-cache/wheels
+LLAMA_CPP := llama-cpp-python==0.3.36
 
 .PHONY: chat test lint setup
 
@@ -21,6 +23,9 @@ $(STAMP): pyproject.toml
 	scripts/install_system_deps.sh
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	# llama.cpp has no wheel on PyPI: build it once (portable: no -march=native) and keep it in $(WHEELS)
+	ls $(WHEELS)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
+		CMAKE_ARGS=-DGGML_NATIVE=OFF $(VENV)/bin/pip wheel --quiet --no-deps $(LLAMA_CPP) -w $(WHEELS)
+	$(VENV)/bin/pip install --quiet --find-links $(WHEELS) -e '.[dev,local]'
 	rm -f $(VENV)/.installed-*
 	touch $@

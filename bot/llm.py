@@ -1,9 +1,10 @@
-"""Chat model providers: `rules` (offline, ours) and `openai` (any OpenAI-compatible server)."""
+"""Chat model providers: `rules` (offline, ours), `local` (llama.cpp, bot/local_llm.py) and `openai` (any OpenAI-compatible server)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
@@ -11,10 +12,25 @@ from bot.config import ConfigError, LLMConfig
 from bot.rules_model import RulesChatModel
 from bot.vocabulary import Vocabulary
 
+DEFAULT_MODELS_DIR = Path("~/.local/share/recbot/models").expanduser()
 
-def make_chat_model(config: LLMConfig, vocabulary: Vocabulary, known_ids: Callable[[], set[str]]) -> BaseChatModel:
+
+def make_chat_model(
+    config: LLMConfig, vocabulary: Vocabulary, known_ids: Callable[[], set[str]], models_dir: Path | None = None
+) -> BaseChatModel:
     if config.provider == "rules":
         return RulesChatModel(vocabulary=vocabulary, known_ids=known_ids)
+    if config.provider == "local":
+        from bot.local_llm import LocalChatModel
+
+        model = LocalChatModel(
+            vocabulary=vocabulary,
+            known_ids=known_ids,
+            config=config,
+            models_dir=models_dir or DEFAULT_MODELS_DIR,
+        )
+        model.start_loading()  # off the event loop, once per process; a turn arriving earlier waits or falls back
+        return model
     if config.provider == "openai":
         from langchain_openai import ChatOpenAI
 

@@ -76,7 +76,7 @@ class BotService:
         await asyncio.to_thread(self._load_cf)
         self.vocabulary = Vocabulary.from_items(store.all_items().values())
         known = lambda: set(store.all_items())  # noqa: E731
-        model = make_chat_model(self.config.llm, self.vocabulary, known)
+        model = make_chat_model(self.config.llm, self.vocabulary, known, models_dir=self.root / "models")
         rules = RulesChatModel(vocabulary=self.vocabulary, known_ids=known)
         self._conn = await aiosqlite.connect(str(self.root / "memory.sqlite"))
         checkpointer = AsyncSqliteSaver(self._conn)

@@ -103,6 +103,9 @@ async def evaluate(config: Config, provider: str) -> dict[str, Any]:
         indexed = config.storage.root / "chroma"
         if indexed.is_dir():
             shutil.copytree(indexed, data / "chroma")  # reuse the user's index; the eval's state stays apart
+        for weights in (config.storage.root / "models").glob("*.gguf*"):  # the assembled local LLM: link, don't join 1 GB again
+            (data / "models").mkdir(exist_ok=True)
+            (data / "models" / weights.name).symlink_to(weights.resolve())
         run_config = config.model_copy(
             update={
                 "storage": config.storage.model_copy(update={"dir": data, "events_url": None}),
