@@ -26,6 +26,6 @@ $(STAMP): pyproject.toml
 	# llama.cpp has no wheel on PyPI: build it once (portable: no -march=native) and keep it in $(WHEELS)
 	ls $(WHEELS)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
 		CMAKE_ARGS=-DGGML_NATIVE=OFF $(VENV)/bin/pip wheel --quiet --no-deps $(LLAMA_CPP) -w $(WHEELS)
-	$(VENV)/bin/pip install --quiet --find-links $(WHEELS) -e '.[dev,local]'
+	$(VENV)/bin/pip install --quiet --find-links $(WHEELS) -e '.[dev,local,postgres]'
 	rm -f $(VENV)/.installed-*
 	touch $@

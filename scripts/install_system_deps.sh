@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages: ffmpeg (pydub decodes voice notes through it); espeak-ng (tests speak requests to the bot).
+# Debian packages: ffmpeg (pydub decodes voice notes through it); espeak-ng (tests speak requests to the bot);
+# postgresql (tests run the event log on a throw-away server on 127.0.0.1).
 set -euo pipefail
-command -v ffmpeg >/dev/null && command -v espeak-ng >/dev/null && exit 0
+command -v ffmpeg >/dev/null && command -v espeak-ng >/dev/null && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ffmpeg espeak-ng >/dev/null
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ffmpeg espeak-ng postgresql >/dev/null
