@@ -27,14 +27,23 @@ def _table(report: dict[str, Any]) -> str:
         f"photo search on {report['queries']} alternate views and {report['rephoto_queries']} re-photographed main images",
         f"index: {report['indexed_photos']} photos from {report['index_images']} ({report['encoder']}), "
         f"indexed in {report['index_seconds']} s; {report['query_ms']} ms per query photo",
-        f"{'metric':<22}{'ours':>8}{'baseline':>10}{'goal':>8}",
+        f"{'':<22}{'all queries':>18}{'held-out half':>20}",
+        f"{'metric':<22}{'ours':>8}{'baseline':>10}{'ours':>10}{'baseline':>10}{'goal':>8}",
     ]
+    held, base_held = report["held_out"], report["baseline"]["held_out"]
     for key, label in _LABELS.items():
         goal = report["goals"].get(key)
-        lines.append(f"{label:<22}{report[key]:>8.3f}{report['baseline'][key]:>10.3f}{(f'≥{goal:.2f}' if goal else ''):>8}")
+        lines.append(
+            f"{label:<22}{report[key]:>8.3f}{report['baseline'][key]:>10.3f}{held[key]:>10.3f}{base_held[key]:>10.3f}"
+            f"{(f'≥{goal:.2f}' if goal else ''):>8}"
+        )
     lines.append(
         f"(top-5 items as they come, variants not merged: ours {report['same_product_r5_items']:.3f}, "
         f"baseline {report['baseline']['same_product_r5_items']:.3f})"
+    )
+    lines.append(
+        f"held-out half: {held['queries']} alternate views and {held['rephoto_queries']} re-photos of products split off by a hash "
+        "of their id; weights and thresholds are chosen on the other half only"
     )
     return "\n".join(lines)
 
