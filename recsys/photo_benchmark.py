@@ -30,6 +30,7 @@ from recsys.colors import color_features
 from recsys.image_encoder import ImageEncoder
 from recsys.images import decode_image, load_image_file
 from recsys.indexer import index_items
+from recsys.ocr import read_text
 from recsys.photo_search import PhotoQuery, PhotoRanker, primary_category
 from recsys.store import ItemStore
 from recsys.text_encoder import TextEncoder
@@ -159,9 +160,11 @@ def run_benchmark(data_dir: Path, n_rephoto: int = 100, seed: int = 0, progress:
 
         started = time.perf_counter()
         ours, baseline = [], []
+        with_text = 0
         for images in (query_images, rephotos):
             vectors, pooled = encoder.encode_with_pooled(images)
-            queries = [PhotoQuery(v, color_features(im), encoder.name) for v, im in zip(vectors, images, strict=True)]
+            queries = [PhotoQuery(v, color_features(im), encoder.name, tuple(read_text(im))) for v, im in zip(vectors, images, strict=True)]
+            with_text += sum(bool(q.text) for q in queries)
             ours.append(np.stack([ranker.scores(q, rows) for q in queries]) if queries else np.zeros((0, len(items))))
             baseline.append(pooled @ baseline_index.T)
         per_query_ms = 1000 * (time.perf_counter() - started) / max(len(query_images) + len(rephotos), 1)
@@ -173,6 +176,7 @@ def run_benchmark(data_dir: Path, n_rephoto: int = 100, seed: int = 0, progress:
             "goals": GOALS,
             "queries": len(query_items),
             "rephoto_queries": len(rephoto_items),
+            "queries_with_text": with_text,
             "indexed_items": len(loaded.items),
             "indexed_photos": len(items),
             "index_seconds": round(index_seconds, 1),

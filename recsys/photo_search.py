@@ -1,6 +1,7 @@
 """Photo → items: the image vector's cosine, re-ranked with what else the photo tells — the product's
-colours (histogram of its pixels, not the backdrop or skin) and the category the image suggests
-(a small classifier fitted on the catalogue's own photos and category labels)."""
+colours (histogram of its pixels, not the backdrop or skin), the category the image suggests
+(a small classifier fitted on the catalogue's own photos and category labels) and any text printed on
+the product that spells out an item's name."""
 
 from __future__ import annotations
 
@@ -9,24 +10,38 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+from PIL import Image
 
 from recsys.catalogue import Item
-from recsys.colors import COLOR_DIM, dominant_colors_of, histogram_similarity
+from recsys.colors import COLOR_DIM, color_features, dominant_colors_of, histogram_similarity
 from recsys.filters import Filters
+from recsys.ocr import read_text, words
+from recsys.photo_text import NameMatcher
 from recsys.store import ImageRows, ItemStore
+
+if TYPE_CHECKING:
+    from recsys.image_encoder import ClipImageEncoder, ImageEncoder
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class PhotoQuery:
-    """What one photo tells: its image vector, its colour signature, and which encoder made the vector."""
+    """What one photo tells: its image vector, its colour signature, which encoder made the vector, and the
+    lines of text printed on it."""
 
     vector: np.ndarray
     colors: np.ndarray | None = None
     encoder: str = ""
+    text: tuple[str, ...] = ()
+
+    @classmethod
+    def of_image(cls, image: Image.Image, encoder: ImageEncoder | ClipImageEncoder) -> PhotoQuery:
+        """Everything the photo search uses, read from one photo."""
+        return cls(encoder.encode([image])[0], color_features(image), encoder.name, tuple(read_text(image)))
 
     def dominant_colors(self) -> list[tuple[str, float]]:
         return dominant_colors_of(self.colors) if self.colors is not None else []
@@ -34,7 +49,13 @@ class PhotoQuery:
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
         colors = self.colors if self.colors is not None else np.zeros(0, dtype=np.float32)
-        np.savez(buf, vector=self.vector.astype(np.float32), colors=colors.astype(np.float32), encoder=np.array(self.encoder))
+        np.savez(
+            buf,
+            vector=self.vector.astype(np.float32),
+            colors=colors.astype(np.float32),
+            encoder=np.array(self.encoder),
+            text=np.array(self.text, dtype=str),
+        )
         return buf.getvalue()
 
     @classmethod
@@ -43,7 +64,8 @@ class PhotoQuery:
             return cls(np.load(path))
         with np.load(path) as data:
             colors = data["colors"]
-            return cls(data["vector"], colors if colors.size == COLOR_DIM else None, str(data["encoder"]))
+            text = tuple(str(line) for line in data["text"]) if "text" in data else ()  # saved before photos were read
+            return cls(data["vector"], colors if colors.size == COLOR_DIM else None, str(data["encoder"]), text)
 
 
 def primary_category(item: Item) -> str:
@@ -61,10 +83,11 @@ def primary_category(item: Item) -> str:
 
 @dataclass(frozen=True)
 class PhotoWeights:
-    """How much colour and category add to the vector cosine (chosen on the Luma alternate views)."""
+    """How much colour, category and printed text add to the vector cosine (chosen on the Luma alternate views)."""
 
     color: float = 0.2
     category: float = 0.1
+    text: float = 0.5  # an item's own name printed on the product is strong evidence; counted only when read
 
 
 class _CategoryModel:
@@ -100,6 +123,8 @@ class PhotoRanker:
         self._lock = threading.Lock()
         self._model_for: ImageRows | None = None
         self._model: _CategoryModel | None = None
+        self._names_for: ImageRows | None = None
+        self._names: NameMatcher | None = None
 
     def category_model(self, rows: ImageRows) -> _CategoryModel:
         with self._lock:
@@ -108,6 +133,14 @@ class PhotoRanker:
                 self._model_for = rows
             assert self._model is not None
             return self._model
+
+    def name_matcher(self, rows: ImageRows) -> NameMatcher:
+        with self._lock:
+            if self._names_for is not rows:
+                self._names = NameMatcher(rows.items)
+                self._names_for = rows
+            assert self._names is not None
+            return self._names
 
     def categories(self, query: PhotoQuery, top: int = 3) -> list[tuple[str, float]]:
         """The categories the photo suggests, most likely first."""
@@ -122,7 +155,8 @@ class PhotoRanker:
         return same_kind and rows.vectors.ndim == 2 and rows.vectors.shape[1:] == query.vector.shape
 
     def scores(self, query: PhotoQuery, rows: ImageRows) -> np.ndarray:
-        """One score per stored photo: cosine + colour histogram overlap + category probability."""
+        """One score per stored photo: cosine + colour histogram overlap + category probability
+        (+ name words read on the photo, when it has any)."""
         total = np.zeros(len(rows.items), dtype=np.float32)
         if not rows.items:
             return total
@@ -138,7 +172,13 @@ class PhotoRanker:
             log.warning("photo vector from %r does not fit the store's %r; ranking by colour only", query.encoder, rows.encoder)
         if query.colors is not None and self.weights.color:
             total += self.weights.color * histogram_similarity(query.colors, rows.colors)
-        return total / (1.0 + self.weights.color + self.weights.category)
+        scale = 1.0 + self.weights.color + self.weights.category
+        if query.text and self.weights.text:
+            named = self.name_matcher(rows).scores(words(list(query.text)))
+            if named.any():  # photos without legible names keep the same score scale as before
+                total += self.weights.text * named
+                scale += self.weights.text
+        return total / scale
 
     def rank(self, query: PhotoQuery, filters: Filters, n: int) -> list[tuple[Item, float]]:
         """The n best items that pass the filters, with their scores (about 0..1)."""
