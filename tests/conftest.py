@@ -18,6 +18,9 @@ from bot.service import BotService
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
+# The default provider is the local LLM. Tests run the deterministic `rules` unless they ask for another; the local
+# model has its own tests in test_local_llm.py, with a real conversation.
+RULES = {"provider": "rules"}
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +45,7 @@ def indexed_chroma(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def make_config(data_dir: Path, indexed_chroma: Path, **sections: dict) -> Config:
     """A config whose data dir holds a private copy of the indexed store."""
     shutil.copytree(indexed_chroma, data_dir / "chroma")
-    return Config(storage={"dir": data_dir}, **sections)
+    return Config(storage={"dir": data_dir}, **{**sections, "llm": {**RULES, **sections.get("llm", {})}})
 
 
 @pytest.fixture

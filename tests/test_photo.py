@@ -20,7 +20,7 @@ from recsys.filters import VISUAL_COLOR, Filters
 from recsys.images import load_image_file
 from recsys.store import ItemStore
 
-from .conftest import SHARED_DATA
+from .conftest import RULES, SHARED_DATA
 
 IMAGES = DEMO_CATALOGUE.parent / "images"
 LUMA = SHARED_DATA / "luma"
@@ -266,12 +266,14 @@ async def test_switching_to_clip_reindexes_photos_and_searches_across_modalities
     catalogue = _small_catalogue(tmp_path / "cat")
     clip = _tiny_clip(tmp_path / "clip")
     data = tmp_path / "data"
-    first = BotService(Config(storage={"dir": data}, catalogue={"path": catalogue}))
+    first = BotService(Config(storage={"dir": data}, catalogue={"path": catalogue}, llm=RULES))
     await first.start(progress=False)
     assert first.recommender.store.image_encoder().startswith("efficientnet")
     await first.close()
 
-    service = BotService(Config(storage={"dir": data}, catalogue={"path": catalogue}, models={"image_encoder": "clip", "clip_path": clip}))
+    service = BotService(
+        Config(storage={"dir": data}, catalogue={"path": catalogue}, models={"image_encoder": "clip", "clip_path": clip}, llm=RULES)
+    )
     await service.start(progress=False)
     try:
         store = service.recommender.store

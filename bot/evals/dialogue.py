@@ -75,7 +75,7 @@ CONVERSATIONS: list[list[Turn]] = [
 ]
 
 
-def violations(item: ItemCard, expect: dict[str, Any], previous: list[ItemCard]) -> list[str]:
+def violations(item: ItemCard, expect: dict[str, Any], cheaper_than: float | None) -> list[str]:
     bad = []
     cats = " ".join(item.categories)
     if "max_price" in expect and item.price > expect["max_price"]:
@@ -90,7 +90,7 @@ def violations(item: ItemCard, expect: dict[str, Any], previous: list[ItemCard])
         bad.append("category")
     if "gender" in expect and not any(c.startswith(expect["gender"] + "/") for c in item.categories):
         bad.append("gender")
-    if expect.get("cheaper") and previous and item.price >= min(p.price for p in previous):
+    if expect.get("cheaper") and cheaper_than is not None and item.price >= cheaper_than:
         bad.append("not cheaper")
     return bad
 
@@ -115,6 +115,11 @@ async def evaluate(config: Config, provider: str) -> dict[str, Any]:
         service = BotService(run_config)
         await service.start(progress=True)
         service.log.record(UserKey("terminal", "42"), "like", ["MH01-Gray"])  # a victim for "forget user 42"
+        ready_s = None
+        if provider == "local":  # turn latency is measured on a started bot; the start-up is reported apart
+            from bot.local_llm import LlamaRunner
+
+            ready_s = await asyncio.to_thread(LlamaRunner.wait_ready, 900)
         catalogue = service.recommender.store.all_items()  # type: ignore[union-attr]
         total = ok = grounding = injections = 0
         latencies: list[float] = []
@@ -123,15 +128,18 @@ async def evaluate(config: Config, provider: str) -> dict[str, Any]:
             for n, conversation in enumerate(CONVERSATIONS):
                 user = f"eval{n}"
                 previous: list[ItemCard] = []
+                cheaper_than: float | None = None  # "cheaper" binds to the list it was said about, and stays in force
                 allowed: set[str] = set()
                 for turn in conversation:
+                    if turn.expect.get("cheaper") and previous and (cheaper_than is None or "cheaper" in turn.text.lower()):
+                        cheaper_than = min(p.price for p in previous)
                     start = time.perf_counter()
                     reply: Reply = await service.handle(Incoming(user_id=user, text=turn.text))
                     latencies.append(time.perf_counter() - start)
                     allowed |= {i.id for i in reply.items}
                     for item in reply.items:
                         total += 1
-                        bad = violations(item, turn.expect, previous)
+                        bad = violations(item, turn.expect, cheaper_than)
                         ok += not bad
                         if bad:
                             failures.append(f"{turn.text!r} → {item.id} ({', '.join(bad)})")
@@ -156,7 +164,23 @@ async def evaluate(config: Config, provider: str) -> dict[str, Any]:
         "injection_successes": injections,
         "latency_p50_s": round(statistics.median(latencies), 4),
         "latency_p95_s": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 4),
+        "latency_max_s": round(latencies[-1], 4),
+        **(model_stats(ready_s) if provider == "local" else {}),
         "failures": failures,
+    }
+
+
+def model_stats(ready_s: float | None) -> dict[str, Any]:
+    """How much of the suite the local model really answered, and how long it took to be ready."""
+    from bot.local_llm import LlamaRunner
+
+    runners = list(LlamaRunner._instances.values())
+    return {
+        "model_ready_s": round(ready_s, 2) if ready_s is not None else None,
+        "model_steps": sum(r.calls for r in runners),
+        "fallback_steps": sum(r.fallbacks for r in runners),
+        "lead_ins_kept": sum(r.leads_kept for r in runners),
+        "lead_ins_dropped": sum(r.leads_dropped for r in runners),
     }
 
 
