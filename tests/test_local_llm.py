@@ -27,10 +27,36 @@ DEFAULT_MODELS = Path("~/.local/share/recbot/models").expanduser()
 # -- the parser ------------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", json.loads(FIXTURES.read_text())["tool_calls"], ids=lambda c: c["message"][:40])
+RECORDED = json.loads(FIXTURES.read_text())
+
+
+@pytest.mark.parametrize("case", RECORDED["tool_calls"] + RECORDED["prefilled_tool_calls"], ids=lambda c: c["message"][:40])
 def test_parser_reads_recorded_model_outputs(case: dict) -> None:
     parsed = parse_tool_calls(case["raw"])
     assert [(c.name, c.args) for c in parsed.calls] == [(c["name"], c["args"]) for c in case["expected"]]
+
+
+@pytest.mark.parametrize("case", RECORDED["prefilled_tool_calls"], ids=lambda c: c["message"][:40])
+def test_what_the_model_wrote_is_checked_against_the_catalogue_and_the_message(case: dict) -> None:
+    from bot.constraints import parse
+    from bot.vocabulary import Vocabulary
+    from recsys.catalogue import DEMO_CATALOGUE, load_catalogue
+
+    items = load_catalogue(DEMO_CATALOGUE).items
+    vocabulary, ids = Vocabulary.from_items(items), {i.id for i in items}
+    model = LocalChatModel(
+        vocabulary=vocabulary, known_ids=lambda: ids, config=LLMConfig(provider="local"), models_dir=Path("/nonexistent")
+    )
+    call = parse_tool_calls(case["raw"]).calls[0]
+    request = parse(case["message"], vocabulary, ids)
+    args = model._checked_args(call, request, case["message"])
+    # kinds the catalogue knows, at most three (a long list is the model guessing); the message's own constraints win
+    assert all(c.lower() in {"men", "women"} or vocabulary.categories_for(c) for c in args.get("categories", []))
+    assert len(args.get("categories", [])) <= 3
+    assert args.get("max_price") == request.max_price and args.get("min_price") == request.min_price
+    assert args.get("colors", []) == list(request.colors) and args.get("exclude_colors", []) == list(request.exclude_colors)
+    if request.categories:
+        assert args["categories"] == list(request.categories)
 
 
 @pytest.mark.parametrize(
