@@ -7,7 +7,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -91,7 +91,7 @@ def fake_llama(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[Prompt, s
     seen: list[tuple[Prompt, str]] = []
 
     def install(answer: Callable[[Prompt, str], str]) -> list[tuple[Prompt, str]]:
-        def complete(self: LlamaRunner, prompt: Prompt, user: str, max_tokens: int, deadline: float, stop: Sequence[str] = ()) -> str:
+        def complete(self: LlamaRunner, prompt: Prompt, user: str, max_tokens: int, deadline: float, *_: object) -> str:
             seen.append((prompt, user))
             self.calls += 1
             return answer(prompt, user)
@@ -131,7 +131,8 @@ def tool_answer(args: dict, lead: str = "Here are some picks from the catalogue.
 
 
 async def test_by_default_the_model_reads_the_request_and_the_code_writes_the_reply(fake_llama, local_service) -> None:
-    seen = fake_llama(tool_answer({"query": "workout tracker", "categories": ["watch"]}))
+    # what the runner returns: the prefill, then the model's words up to the stop at the end of its list of kinds
+    seen = fake_llama(lambda prompt, user: local_llm.TOOL_PROMPT.prefill + 'workout tracker", "categories": ["watch"')
     service = await local_service()
     reply = await service.handle(Incoming(user_id="u1", text="something to track my workouts"))
     assert reply.items and all("Watches" in " ".join(i.categories) for i in reply.items)  # the kind only the model read

@@ -123,6 +123,7 @@ async def evaluate(config: Config, provider: str) -> dict[str, Any]:
         catalogue = service.recommender.store.all_items()  # type: ignore[union-attr]
         total = ok = grounding = injections = 0
         latencies: list[float] = []
+        timed: list[tuple[float, str]] = []
         failures: list[str] = []
         try:
             for n, conversation in enumerate(CONVERSATIONS):
@@ -136,6 +137,7 @@ async def evaluate(config: Config, provider: str) -> dict[str, Any]:
                     start = time.perf_counter()
                     reply: Reply = await service.handle(Incoming(user_id=user, text=turn.text))
                     latencies.append(time.perf_counter() - start)
+                    timed.append((latencies[-1], turn.text))
                     allowed |= {i.id for i in reply.items}
                     for item in reply.items:
                         total += 1
@@ -165,6 +167,7 @@ async def evaluate(config: Config, provider: str) -> dict[str, Any]:
         "latency_p50_s": round(statistics.median(latencies), 4),
         "latency_p95_s": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 4),
         "latency_max_s": round(latencies[-1], 4),
+        "slowest_turns": [f"{t:.2f} s {text!r}" for t, text in sorted(timed, reverse=True)[:3]],
         **(model_stats(ready_s) if provider == "local" else {}),
         "failures": failures,
     }
