@@ -155,6 +155,12 @@ def histogram_similarity(query: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(others[:, :HIST_DIM], 0, None)) @ np.sqrt(np.clip(query[:HIST_DIM], 0, None))
 
 
+def name_similarity(query: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Bhattacharyya coefficient (0..1) of the colour-name shares: coarse where the histogram is fine, so a navy
+    back view still meets the royal-blue front shot of the same "Blue" variant."""
+    return np.sqrt(np.clip(others[:, HIST_DIM:], 0, None)) @ np.sqrt(np.clip(query[HIST_DIM:], 0, None))
+
+
 def shares_of(features: np.ndarray) -> np.ndarray:
     """The colour-name shares inside a `color_features` vector."""
     return np.asarray(features, dtype=np.float32)[..., HIST_DIM:]
