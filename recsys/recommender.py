@@ -9,7 +9,6 @@ from PIL import Image
 
 from recsys.blender import Profile, Recommendation, Weights, blend
 from recsys.catalogue import Item
-from recsys.colors import color_features
 from recsys.filters import Filters
 from recsys.image_encoder import ClipImageEncoder, ImageEncoder
 from recsys.photo_search import PhotoQuery, PhotoRanker
@@ -84,8 +83,8 @@ class Recommender:
         return [Hit(h.item, h.similarity + 0.1 * photo_score.get(h.item.id, 0.0), h.vector) for h in merged]
 
     def encode_image(self, image: Image.Image) -> PhotoQuery:
-        """What a photo tells: its image vector and the colour signature of the product in it."""
-        return PhotoQuery(self.image_encoder.encode([image])[0], color_features(image), self.image_encoder.name)
+        """What a photo tells: its image vector, the colour signature of the product in it and any text printed on it."""
+        return PhotoQuery.of_image(image, self.image_encoder)
 
     def search_image(self, image: Image.Image, filters: Filters, profile: Profile, k: int, caption: str = "") -> list[Recommendation]:
         return self.search_image_vector(self.encode_image(image), filters, profile, k, caption)

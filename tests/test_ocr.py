@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.messages import Incoming
 from bot.service import BotService
 from recsys.filters import Filters
 from recsys.ocr import read_text, words
@@ -41,6 +43,14 @@ async def test_a_printed_name_brings_its_item_to_the_top(service: BotService) ->
     unread = recommender.photo_ranker.rank(PhotoQuery(query.vector, query.colors, query.encoder), Filters(), 5)
     assert read[0][0].name == "Crown Summit Backpack"
     assert unread[0][0].name != "Crown Summit Backpack"  # the picture alone does not single it out
+
+
+async def test_a_user_who_sends_a_photo_of_a_labelled_bag_gets_that_bag_first(service: BotService) -> None:
+    buf = io.BytesIO()
+    labelled_bag(["CROWN", "SUMMIT"]).save(buf, "JPEG", quality=90)
+    reply = await service.handle(Incoming(user_id="ocr", photos=[buf.getvalue()]))
+    assert reply.error is None and reply.items
+    assert reply.items[0].name == "Crown Summit Backpack"
 
 
 def test_what_a_photo_said_is_kept_for_follow_ups(tmp_path: Path) -> None:
