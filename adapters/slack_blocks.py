@@ -44,24 +44,6 @@ def is_web_image(image: str | None) -> bool:
     return bool(image) and image.lower().startswith(("http://", "https://"))  # type: ignore[union-attr]
 
 
-def intro_text(reply: Reply) -> str:
-    """The reply's words without the item listing the cards already show (lines naming `[ID]` and their indented reasons)."""
-    if not reply.items:
-        return reply.text.strip()
-    ids = {f"[{item.id}]" for item in reply.items}
-    kept: list[str] = []
-    skipping = False
-    for line in reply.text.splitlines():
-        if any(i in line for i in ids):
-            skipping = True
-            continue
-        if skipping and line[:1].isspace() and line.strip():
-            continue
-        skipping = False
-        kept.append(line)
-    return "\n".join(kept).strip() or "Here's what I found:"
-
-
 def price(value: float) -> str:
     return f"${value:,.2f}".replace(".00", "")
 
@@ -100,7 +82,7 @@ def render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
     if reply.transcript:
         heard = {"type": "mrkdwn", "text": _cut(f"🎙️ I heard: “{escape(reply.transcript)}”", SECTION_LIMIT)}
         blocks.append({"type": "context", "elements": [heard]})
-    intro = intro_text(reply)
+    intro = reply.intro()
     if intro:
         blocks.append({"type": "section", "block_id": "text", "text": {"type": "mrkdwn", "text": _cut(escape(intro), SECTION_LIMIT)}})
     for n, item in enumerate(reply.items, start=1):

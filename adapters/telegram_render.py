@@ -76,7 +76,7 @@ class Renderer:
         """Text first (split at 4096 characters), then the attachment, then one card per item."""
         sent: list[Message] = []
         quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-        text = reply.text.strip()
+        text = reply.intro()  # the cards below show the items; the text keeps the words around them
         if reply.transcript and reply.transcript.strip() not in text:  # show what was heard, once
             text = f"🎙️ I heard: “{reply.transcript.strip()}”\n{text}".strip()
         for n, chunk in enumerate(split_text(text)):

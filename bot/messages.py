@@ -63,6 +63,24 @@ class Reply:
     attachment: bytes | None = None  # e.g. a chart PNG for /stats
     attachment_name: str | None = None
 
+    def intro(self) -> str:
+        """The reply's words without the item listing, for platforms that show the items as cards: lines naming an
+        item's `[ID]` and the indented reason under each are left out."""
+        if not self.items:
+            return self.text.strip()
+        ids = {f"[{item.id}]" for item in self.items}
+        kept: list[str] = []
+        skipping = False
+        for line in self.text.splitlines():
+            if any(i in line for i in ids):
+                skipping = True
+                continue
+            if skipping and line[:1].isspace() and line.strip():
+                continue
+            skipping = False
+            kept.append(line)
+        return "\n".join(kept).strip() or "Here's what I found:"
+
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of `recbot chat --json`."""
         return {

@@ -153,6 +153,8 @@ async def test_a_text_request_gets_a_short_text_then_item_photo_cards(telegram: 
     shown = cards(sent)
     assert texts(sent) and sent[0] not in shown, "a short text comes first"
     assert 1 <= len(shown) <= 4
+    intro = sent[0]["text"]
+    assert "blue" in intro.lower() and not any(card["caption"].split("\n")[0] in intro for card in shown), "items are listed once, as cards"
     for card in shown:
         assert "photo" in card, "items with a catalogue image arrive as photos"
         caption = card["caption"]
