@@ -175,12 +175,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _setup_logging(config)
     try:
-        return args.run(config, args)
+        return _leave(args.run(config, args))
     except ConfigError as exc:
         print(f"recbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        return 130
+        return _leave(130)
+
+
+def _leave(code: int) -> int:
+    """End the process directly when the local LLM is still loading in its background thread: the interpreter's
+    shutdown would tear modules down under llama.cpp's running native code and crash. Everything of ours is closed and
+    flushed by then (the event log commits before it acknowledges)."""
+    local_llm = sys.modules.get("bot.local_llm")
+    if local_llm is not None and local_llm.LlamaRunner.busy():
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

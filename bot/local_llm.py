@@ -24,6 +24,8 @@ and warmed off the event loop; concurrent turns queue first come, first served.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import json
 import logging
 import os
@@ -189,6 +191,40 @@ def assemble_model(models_dir: Path, name: str) -> Path:
 # -- one model per process, a fair queue -----------------------------------------------------------------------------
 
 
+class _StreamsUntouched(contextlib.nullcontext):  # type: ignore[type-arg]
+    def __init__(self, disable: bool = True) -> None:
+        super().__init__()
+
+
+def _keep_standard_streams() -> None:
+    """Stop llama-cpp-python from redirecting the process's stdout and stderr while a model loads.
+
+    With verbose=False it dup2()s file descriptors 1 and 2 to /dev/null around the load: process-wide, so whatever
+    another thread writes meanwhile is lost (seen here: the terminal chat's answer to a message sent while the model
+    loaded in the background, and every log line after it when the process ended mid-load). llama.cpp's own messages
+    go through its log callback, which verbose=False already silences.
+    """
+    import llama_cpp._internals
+    import llama_cpp.llama
+
+    for module in (llama_cpp.llama, llama_cpp._internals):
+        module.suppress_stdout_stderr = _StreamsUntouched  # type: ignore[attr-defined]
+    llama_cpp.llama_log_set(_llama_log_callback(), ctypes.c_void_p(0))
+
+
+@functools.cache
+def _llama_log_callback() -> Any:
+    """llama.cpp's messages into our log at DEBUG (its own callback prints some of them to stderr); cached, so the
+    C callback stays referenced for the life of the process."""
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, user_data: Any) -> None:
+        log.debug("llama.cpp: %s", text.decode("utf-8", "replace").rstrip())
+
+    return callback
+
+
 class FairLock:
     """First come, first served: each waiter takes a ticket; gives up (returns False) at its deadline."""
 
@@ -239,12 +275,18 @@ class LlamaRunner:
         self._load_error: Exception | None = None
         self.queue = FairLock()
         self._prefixes: dict[str, Any] = {}  # prompt prefix -> llama.cpp state with that prefix evaluated
+        self._loader: threading.Thread | None = None
         self.load_seconds: float | None = None
         self.ready = threading.Event()  # set once loaded and warmed, or once that failed
         self.ready_seconds: float | None = None  # from start_loading to warmed
         self.calls = 0  # completions run (for tests and logs)
         self.fallbacks = 0  # steps `rules` answered because the model was missing, failed or was too slow
         self.leads_kept = self.leads_dropped = 0  # lead-ins shown, and lead-ins the grounding check replaced
+
+    @classmethod
+    def busy(cls) -> bool:
+        """A model of this process is still being joined, loaded or warmed in its background thread."""
+        return any(r._loader is not None and r._loader.is_alive() for r in list(cls._instances.values()))
 
     @classmethod
     def wait_ready(cls, timeout: float) -> float | None:
@@ -277,6 +319,7 @@ class LlamaRunner:
                     from llama_cpp import Llama
                 except ImportError as exc:
                     raise LocalModelUnavailable("llama_cpp is not installed (pip install -e '.[local]')") from exc
+                _keep_standard_streams()
                 path = self._path_fn()
                 llm = Llama(
                     model_path=str(path), n_ctx=self.n_ctx, n_threads=self.threads or os.cpu_count(), n_batch=512, verbose=False, seed=0
@@ -311,7 +354,8 @@ class LlamaRunner:
             finally:
                 self.ready.set()
 
-        threading.Thread(target=run, name="llama-load", daemon=True).start()
+        self._loader = threading.Thread(target=run, name="llama-load", daemon=True)
+        self._loader.start()
 
     @contextlib.contextmanager
     def turn(self, deadline: float) -> Iterator[None]:

@@ -299,3 +299,23 @@ async def test_a_real_conversation_with_the_local_model(tmp_path: Path, indexed_
     assert all(f"[{i.id}]" in first.text for i in first.items)
     assert cheaper.items and max(i.price for i in cheaper.items) < min(i.price for i in first.items)
     assert "SECRET-42" not in off.text
+
+
+def test_loading_the_model_leaves_the_process_streams_alone(capfd: pytest.CaptureFixture[str]) -> None:
+    """llama-cpp-python's quiet mode would point stdout/stderr at /dev/null while a model loads; the bot loads in a
+    background thread, so an answer printed meanwhile would be lost. Our loader turns that redirection off."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install -e '.[local]')")
+    import os
+    import sys
+
+    import llama_cpp._internals
+    import llama_cpp.llama
+
+    local_llm._keep_standard_streams()
+    before = os.fstat(1)
+    for module in (llama_cpp.llama, llama_cpp._internals):
+        with module.suppress_stdout_stderr(disable=False):  # what Llama(verbose=False) enters around the load
+            after = os.fstat(1)
+            print("an answer printed while the model loads", flush=True)
+            assert sys.stdout is not None and (after.st_ino, after.st_dev) == (before.st_ino, before.st_dev)
+    assert capfd.readouterr().out.count("an answer printed while the model loads") == 2
