@@ -39,16 +39,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
 from bot.config import LLMConfig
 from bot.constraints import parse
 from bot.model_parts import join_parts, package_data
-from bot.rules_model import PHOTO_MARKER, RulesChatModel, _json, _turn_tool_messages, compose_reply
+from bot.rules_model import PHOTO_MARKER, RespondingChatModel, RulesChatModel, _json, _turn_tool_messages, compose_reply
 from bot.tool_call_parser import ParsedCall, parse_tool_calls
 from bot.vocabulary import Vocabulary
 
@@ -433,7 +430,7 @@ class LlamaRunner:
 # -- the chat model -----------------------------------------------------------------------------------------------------
 
 
-class LocalChatModel(BaseChatModel):
+class LocalChatModel(RespondingChatModel):
     """A LangChain chat model over llama.cpp with tolerant tool-call parsing, grounding and a `rules` fallback."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -461,24 +458,12 @@ class LocalChatModel(BaseChatModel):
     def start_loading(self) -> None:
         self._runner.start_loading([TOOL_PROMPT, REPLY_PROMPT] if self.config.local_lead_in else [TOOL_PROMPT])
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> LocalChatModel:  # type: ignore[override]
-        return self  # the prompt describes the tools; calls are validated against SEARCH_ARGS
-
     def _complete(
         self, prompt: Prompt, user: str, max_tokens: int, stop: Sequence[str] = (), enough: Callable[[str], bool] | None = None
     ) -> str:
         if not self._runner.ready.is_set():  # still loading at start-up: nobody waits for it, rules answers meanwhile
             raise LocalModelUnavailable("the model is still loading")
         return self._runner.complete(prompt, user, max_tokens, time.monotonic() + self.config.step_timeout_s, stop, enough)
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self.respond(messages))])
 
     def respond(self, messages: list[BaseMessage]) -> AIMessage:
         last = messages[-1]

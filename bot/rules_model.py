@@ -33,19 +33,11 @@ HELP = (
 OFFTOPIC = "I can only help with finding products in our catalogue — clothing, bags, watches and fitness gear. What are you looking for?"
 
 
-class RulesChatModel(BaseChatModel):
-    """A deterministic chat model: parses the latest message, keeps context from the history."""
+class RespondingChatModel(BaseChatModel):
+    """A chat model of ours whose `respond(messages)` makes the next message; the prompt or the code knows the tools."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    vocabulary: Vocabulary
-    known_ids: Callable[[], set[str]]
-
-    @property
-    def _llm_type(self) -> str:
-        return "recbot-rules"
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> RulesChatModel:  # type: ignore[override]
-        return self  # it already knows the tools it calls
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> RespondingChatModel:  # type: ignore[override]
+        return self
 
     def _generate(
         self,
@@ -55,6 +47,21 @@ class RulesChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=self.respond(messages))])
+
+    def respond(self, messages: list[BaseMessage]) -> AIMessage:
+        raise NotImplementedError
+
+
+class RulesChatModel(RespondingChatModel):
+    """A deterministic chat model: parses the latest message, keeps context from the history."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    vocabulary: Vocabulary
+    known_ids: Callable[[], set[str]]
+
+    @property
+    def _llm_type(self) -> str:
+        return "recbot-rules"
 
     # -- deciding -------------------------------------------------------------------------------
     def respond(self, messages: list[BaseMessage]) -> AIMessage:

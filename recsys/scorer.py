@@ -55,6 +55,17 @@ class CFScorer:
         self._popularity: dict[str, float] = {}
 
     @property
+    def _new_model(self) -> BlendCF:
+        """An untrained model with this scorer's parameters (fixed seed: a retrain on the same data is the same model)."""
+        return BlendCF(
+            factors=self.factors,
+            alpha=self.alpha,
+            regularization=self.regularization,
+            iterations=self.iterations,
+            weight=self.weight,
+            seed=7,
+        )
+
     def trained(self) -> bool:
         return self._model is not None
 
@@ -77,14 +88,7 @@ class CFScorer:
         rows = [self._users[u] for u, _ in totals]
         cols = [self._items[i] for _, i in totals]
         self._matrix = sp.csr_matrix((list(totals.values()), (rows, cols)), shape=(len(self._users), len(self._items)), dtype=np.float32)
-        model = BlendCF(
-            factors=self.factors,
-            alpha=self.alpha,
-            regularization=self.regularization,
-            iterations=self.iterations,
-            weight=self.weight,
-            seed=7,
-        )
+        model = self._new_model()
         model.fit(self._matrix)
         self._model = model
         log.info("CF: trained on %d users × %d items (%d interactions)", len(self._users), len(self._items), len(totals))
@@ -202,14 +206,7 @@ class CFScorer:
 
             from implicit.cpu.als import AlternatingLeastSquares
 
-            model = BlendCF(
-                factors=scorer.factors,
-                alpha=scorer.alpha,
-                regularization=scorer.regularization,
-                iterations=scorer.iterations,
-                weight=scorer.weight,
-                seed=7,
-            )
+            model = scorer._new_model()
             model.als = AlternatingLeastSquares(
                 factors=scorer.factors,
                 regularization=scorer.regularization,

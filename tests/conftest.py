@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -60,4 +60,20 @@ async def service(config: Config) -> AsyncIterator[BotService]:
     try:
         yield svc
     finally:
+        await svc.close()
+
+
+@pytest.fixture
+async def start_service(tmp_path: Path, indexed_chroma: Path) -> AsyncIterator[Callable[..., Awaitable[BotService]]]:
+    """Start bots with the given config sections, each on its own copy of the index; all are closed after the test."""
+    services: list[BotService] = []
+
+    async def start(**sections: dict) -> BotService:
+        svc = BotService(make_config(tmp_path / f"data{len(services)}", indexed_chroma, **sections))
+        await svc.start(progress=False)
+        services.append(svc)
+        return svc
+
+    yield start
+    for svc in services:
         await svc.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -15,7 +14,6 @@ from bot.feedback import UserKey
 from bot.messages import Incoming
 from bot.service import BotService
 from bot.tools import TurnContext
-from tests.conftest import make_config
 from tests.fakes.openai_api import FakeOpenAI, completion, tool_call
 
 
@@ -24,22 +22,12 @@ def last_tool_result(body: dict) -> dict:
 
 
 @pytest.fixture
-async def openai_service(tmp_path: Path, indexed_chroma: Path, monkeypatch: pytest.MonkeyPatch):
-    services: list[BotService] = []
-
+def openai_service(start_service, monkeypatch: pytest.MonkeyPatch):
     async def start(fake: FakeOpenAI) -> BotService:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-secret")
-        config = make_config(
-            tmp_path / f"data{len(services)}", indexed_chroma, llm={"provider": "openai", "base_url": fake.base_url, "model": "fake-model"}
-        )
-        svc = BotService(config)
-        await svc.start(progress=False)
-        services.append(svc)
-        return svc
+        return await start_service(llm={"provider": "openai", "base_url": fake.base_url, "model": "fake-model"})
 
-    yield start
-    for svc in services:
-        await svc.close()
+    return start
 
 
 async def test_openai_provider_calls_tools_and_answers_from_their_results(openai_service) -> None:

@@ -106,19 +106,11 @@ def fake_llama(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[Prompt, s
 
 
 @pytest.fixture
-async def local_service(tmp_path: Path, indexed_chroma: Path):
-    services: list[BotService] = []
-
+def local_service(start_service):
     async def start(**llm: object) -> BotService:
-        config = make_config(tmp_path / f"data{len(services)}", indexed_chroma, llm={"provider": "local", **llm})
-        svc = BotService(config)
-        await svc.start(progress=False)
-        services.append(svc)
-        return svc
+        return await start_service(llm={"provider": "local", **llm})
 
-    yield start
-    for svc in services:
-        await svc.close()
+    return start
 
 
 def tool_answer(args: dict, lead: str = "Here are some picks from the catalogue.") -> Callable[[Prompt, str], str]:
