@@ -54,7 +54,6 @@ class CFScorer:
         self._matrix: sp.csr_matrix | None = None
         self._popularity: dict[str, float] = {}
 
-    @property
     def _new_model(self) -> BlendCF:
         """An untrained model with this scorer's parameters (fixed seed: a retrain on the same data is the same model)."""
         return BlendCF(
@@ -66,6 +65,7 @@ class CFScorer:
             seed=7,
         )
 
+    @property
     def trained(self) -> bool:
         return self._model is not None
 
