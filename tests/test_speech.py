@@ -15,17 +15,19 @@ import subprocess
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.config import Config
 from bot.evals.voice import _edit_distance, normalise, word_errors
-from bot.speech import MODEL_SHA256, SpeechError, SpeechToText, SpeechUnavailable, Transcript, assemble_model
+from bot.speech import MODEL_SHA256, SpeechError, SpeechToText, SpeechUnavailable, Transcript, assemble_model, fitted_window
 
 REPO = Path(__file__).resolve().parent.parent
 SPEECH = REPO.parent / "shared" / "data" / "speech"
 FLEURS_CLIP = SPEECH / "fleurs" / "fleurs-en-000.ogg"
 LIBRI_CLIP = SPEECH / "librispeech" / "1089-134691-0001.flac"
 LIBRI_TEXT = "FOR A FULL HOUR HE HAD PACED UP AND DOWN WAITING BUT HE COULD WAIT NO LONGER"
+LJ = SPEECH / "ljspeech"
 
 needs_ffmpeg = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
@@ -167,6 +169,46 @@ def test_a_mandarin_voice_note_is_heard_as_chinese(stt: SpeechToText, tmp_path: 
     result = stt.transcribe(wav.read_bytes(), "audio/wav")
     assert result.language == "zh"
     assert any("\u4e00" <= ch <= "\u9fff" for ch in result.text), result.text
+
+
+# -- the fitted encoder window --------------------------------------------------------------------------------------
+
+
+def _window_features(seconds: float, silence_at_end: float = 0.0) -> np.ndarray:
+    """The log-mel window faster-whisper hands the encoder for this much audio (noise, then digital silence)."""
+    from faster_whisper.audio import pad_or_trim
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    rng = np.random.default_rng(7)
+    audio = np.concatenate([rng.normal(0, 0.1, int(seconds * 16_000)), np.zeros(int(silence_at_end * 16_000))])
+    return pad_or_trim(FeatureExtractor()(audio.astype(np.float32))[..., :-1])
+
+
+def test_the_encoder_window_is_cut_to_the_audio_plus_two_seconds() -> None:
+    assert _window_features(10).shape[-1] == 3000  # what Whisper would encode
+    assert fitted_window(_window_features(10)).shape[-1] == 1200
+    assert fitted_window(_window_features(2)).shape[-1] == 500  # never under 5 s
+    assert fitted_window(_window_features(29)).shape[-1] == 3000  # a full window stays whole
+    # digital silence is audio (the speaker paused), only faster-whisper's zero padding is cut
+    assert fitted_window(_window_features(6, silence_at_end=4)).shape[-1] == 1200
+    assert fitted_window(_window_features(7.005)).shape[-1] % 2 == 0  # the encoder's convolution has stride 2
+
+
+@slow
+@needs_ffmpeg
+@pytest.mark.skipif(not (LJ / "metadata.csv").is_file(), reason=f"shared LJ Speech clips absent at {LJ}")
+def test_a_note_longer_than_one_window_is_heard_to_its_last_words(storage: Path) -> None:
+    # 5 LJ Speech sentences, 34 s: a full first window, then a short one that the fitted window cuts
+    rows = [line.split("|") for line in (LJ / "metadata.csv").read_text(encoding="utf-8").splitlines()[:5]]
+    inputs = [arg for row in rows for arg in ("-i", str(LJ / f"{row[0]}.wav"))]
+    joined = "".join(f"[{i}:a]" for i in range(len(rows))) + f"concat=n={len(rows)}:v=0:a=1"
+    note = ffmpeg(*inputs, "-filter_complex", joined, "-f", "wav", "-")
+    fitted = SpeechToText.shared(Config(storage={"dir": storage}, speech={"encoder_window": "fit"}))
+    result = fitted.transcribe(note, "audio/wav")
+    assert result.duration_s > 30
+    assert wer(" ".join(row[-1] for row in rows), result.text) < 0.1, result.text
+    last_words = normalise(rows[-1][-1]).split()[-4:]
+    assert normalise(result.text).split()[-4:] == last_words, result.text
 
 
 # -- bad input ------------------------------------------------------------------------------------------------------

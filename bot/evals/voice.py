@@ -330,7 +330,12 @@ def run(config: Config, args: argparse.Namespace) -> int:
         "clips": {name: t.clips for name, t in sets.items()},
         "audio_s": round(overall.audio_s, 1),
         "model_load_s": round(load_s, 2),
-        "settings": {"model": "whisper-base int8 (CTranslate2)", "beam_size": stt.beam_size, "language": stt.language or "detect"},
+        "settings": {
+            "model": "whisper-base int8 (CTranslate2)",
+            "beam_size": stt.beam_size,
+            "language": stt.language or "detect",
+            "encoder_window": "fit" if stt.fit_window else "full",
+        },
         "machine": {"cpus": os.cpu_count(), "load_avg_start": _loads(load_avg_start), "load_avg_end": _loads(load_avg_end)},
         "goals": {"wer_fleurs+librispeech": GOAL_WER, "rtf": GOAL_RTF},
         "failures": overall.failures,
@@ -339,7 +344,10 @@ def run(config: Config, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
-    print(f"voice eval on {speech_dir}: {overall.clips} clips, {overall.audio_s:.0f} s of speech, whisper-base int8, beam {stt.beam_size}")
+    print(
+        f"voice eval on {speech_dir}: {overall.clips} clips, {overall.audio_s:.0f} s of speech, whisper-base int8, beam {stt.beam_size}, "
+        f"{'fitted' if stt.fit_window else 'full 30 s'} encoder window"
+    )
     print(f"{'set':<20}{'clips':>6}{'audio s':>9}{'WER':>8}{'RTF':>7}{'CPU-s/s':>9}")
     rows = [*sets.items(), ("fleurs+librispeech", goal_sets), ("overall", overall)]
     for name, t in rows:
