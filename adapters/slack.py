@@ -42,6 +42,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack_blocks import ACTION_PATTERN, ACTIONS, render, with_reaction
+from adapters.slack_images import add_image_route, start_image_server
 from bot.config import Config, ConfigError, SlackConfig
 from bot.messages import Command, Feedback, Incoming, Reply
 from bot.service import BotService
@@ -207,7 +208,7 @@ async def answer(service: BotService, client: AsyncWebClient, event: dict[str, A
     log.info(
         "slack %s from %s: %d items%s", "mention" if threaded else "DM", user, len(reply.items), f", {reply.error}" if reply.error else ""
     )
-    await post_reply(client, channel, reply, reply_in)
+    await post_reply(client, channel, reply, reply_in, service.config.slack.public_url)
 
 
 async def on_feedback(service: BotService, client: AsyncWebClient, respond: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -224,7 +225,7 @@ async def on_feedback(service: BotService, client: AsyncWebClient, respond: Any,
     if reply.error or not message.get("ts"):
         await respond(text=reply.text, response_type="ephemeral", replace_original=False)
     elif kind == "more_like_this":
-        await post_reply(client, channel, reply, thread_ts)
+        await post_reply(client, channel, reply, thread_ts, service.config.slack.public_url)
     else:
         try:
             await client.chat_update(
@@ -248,15 +249,15 @@ async def on_command(service: BotService, client: AsyncWebClient, respond: Any, 
     log.info("slack /recbot %s from %s%s", name, command["user_id"], f": {reply.error}" if reply.error else "")
     if name in {"help", "start"} and not reply.error:
         reply.text = f"{reply.text}\n{SLACK_HELP}"
-    text, blocks = render(reply)
+    text, blocks = render(reply, service.config.slack.public_url)
     await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
     if reply.attachment and channel:
         await upload_attachment(client, channel, reply, None)
 
 
-async def post_reply(client: AsyncWebClient, channel: str, reply: Reply, thread_ts: str | None) -> None:
+async def post_reply(client: AsyncWebClient, channel: str, reply: Reply, thread_ts: str | None, public_url: str | None = None) -> None:
     """chat.postMessage with Block Kit and a fallback text; Slack failures are logged, not raised into Bolt."""
-    text, blocks = render(reply)
+    text, blocks = render(reply, public_url)
     try:
         await client.chat_postMessage(
             channel=channel, thread_ts=thread_ts, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
@@ -390,9 +391,13 @@ def _slack_host(url: str, api_base_url: str) -> bool:
 
 
 # -- serving -----------------------------------------------------------------------------------------------
-async def start_http(app: AsyncApp, slack: SlackConfig, port: int | None = None) -> web.AppRunner:
-    """Serve events, actions and the slash command on slack.host:slack.port at slack.path (Bolt verifies signatures)."""
-    runner = web.AppRunner(app.web_app(path=slack.path, port=slack.port), access_log=None)
+async def start_http(app: AsyncApp, slack: SlackConfig, port: int | None = None, service: BotService | None = None) -> web.AppRunner:
+    """Serve events, actions and the slash command on slack.host:slack.port at slack.path (Bolt verifies signatures),
+    and the catalogue's photos beside them when `slack.public_url` is set."""
+    web_app = app.web_app(path=slack.path, port=slack.port)
+    if slack.public_url and service is not None:
+        add_image_route(web_app, service)
+    runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, slack.host, slack.port if port is None else port).start()
     return runner
@@ -423,10 +428,13 @@ async def run(config: Config, tokens: SlackTokens, stop: asyncio.Event | None = 
     runner: web.AppRunner | None = None
     try:
         if slack.mode == "socket":
+            if slack.public_url:  # before the first event, so the first cards' photos load
+                runner = await start_image_server(service, slack.host, slack.port)
+                log.info("catalogue photos for %s served on http://%s:%s", slack.public_url, slack.host, slack.port)
             handler = await start_socket_mode(app, tokens.app)  # type: ignore[arg-type]
             log.info("recbot is on Slack as @%s in %s (Socket Mode)", identity.get("user"), identity.get("team"))
         else:
-            runner = await start_http(app, slack)
+            runner = await start_http(app, slack, service=service)
             log.info("recbot is on Slack as @%s; listening on http://%s:%s%s", identity.get("user"), slack.host, slack.port, slack.path)
         await stop.wait()
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from typing import Any
+from urllib.parse import quote
 
 from bot.messages import FeedbackAction, ItemCard, Reply
 
@@ -40,16 +41,25 @@ def _cut(text: str, limit: int) -> str:
 
 
 def is_web_image(image: str | None) -> bool:
-    """Slack fetches images itself, so only http(s) URLs can be shown; local paths cannot."""
     return bool(image) and image.lower().startswith(("http://", "https://"))  # type: ignore[union-attr]
+
+
+def card_image_url(item: ItemCard, public_url: str | None) -> str | None:
+    """Slack fetches a card's image itself: a web photo as it is, a local one from the bot's own image route
+    (`adapters/slack_images.py`) when `slack.public_url` says where Slack can reach it, otherwise none."""
+    if is_web_image(item.image):
+        return item.image
+    if item.image and public_url:
+        return f"{public_url.rstrip('/')}/images/{quote(item.id, safe='')}"
+    return None
 
 
 def price(value: float) -> str:
     return f"${value:,.2f}".replace(".00", "")
 
 
-def card_blocks(n: int, item: ItemCard) -> list[dict[str, Any]]:
-    """One item: name, price, colour and reason (image accessory for web images), then the three buttons."""
+def card_blocks(n: int, item: ItemCard, public_url: str | None = None) -> list[dict[str, Any]]:
+    """One item: name, price, colour and reason (its photo as the accessory), then the three buttons."""
     details = " · ".join(
         part for part in (price(item.price), item.color, item.categories[0].split("/")[-1] if item.categories else None) if part
     )
@@ -62,8 +72,9 @@ def card_blocks(n: int, item: ItemCard) -> list[dict[str, Any]]:
         "block_id": f"item:{n}",
         "text": {"type": "mrkdwn", "text": _cut("\n".join(lines), SECTION_LIMIT)},
     }
-    if is_web_image(item.image):
-        section["accessory"] = {"type": "image", "image_url": item.image, "alt_text": _cut(plain(item.name), 2000)}
+    image_url = card_image_url(item, public_url)
+    if image_url:
+        section["accessory"] = {"type": "image", "image_url": image_url, "alt_text": _cut(plain(item.name), 2000)}
     buttons = [("recbot_like", "👍"), ("recbot_dislike", "👎"), ("recbot_more", "More like this")]
     actions = {
         "type": "actions",
@@ -76,8 +87,8 @@ def card_blocks(n: int, item: ItemCard) -> list[dict[str, Any]]:
     return [section, actions]
 
 
-def render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
-    """(fallback text for notifications, blocks) for one reply."""
+def render(reply: Reply, public_url: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback text for notifications, blocks) for one reply; `public_url` as in `card_image_url`."""
     blocks: list[dict[str, Any]] = []
     if reply.transcript:
         heard = {"type": "mrkdwn", "text": _cut(f"🎙️ I heard: “{escape(reply.transcript)}”", SECTION_LIMIT)}
@@ -89,7 +100,7 @@ def render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
         if len(blocks) + 3 > _MAX_BLOCKS:
             break
         blocks.append({"type": "divider"})
-        blocks.extend(card_blocks(n, item))
+        blocks.extend(card_blocks(n, item, public_url))
     listing = [f"{n}. {plain(i.name)} — {price(i.price)}" for n, i in enumerate(reply.items, start=1)]
     fallback = _cut("\n".join([plain(intro or reply.text), *listing]), FALLBACK_LIMIT)
     return fallback, blocks

@@ -127,6 +127,12 @@ class SlackConfig(Section):
     port: int = Field(3000, ge=1, le=65535)
     path: str = "/slack/events"
     api_base_url: str = "https://slack.com/api/"
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+",
+        description="https base URL at which Slack reaches this bot's host:port; catalogue photos that are local files "
+        "are then served at <public_url>/images/<item id> and shown on the cards",
+    )
     admins: list[str] = Field(default_factory=list, description="Slack user ids allowed stats and retrain")
 
 

@@ -54,6 +54,7 @@ class Rig:
     service: BotService
     url: str
     http: aiohttp.ClientSession
+    server: str = ""  # where slack.public_url is proxied to
     _n: int = 0
 
     def next_ts(self) -> str:
@@ -148,11 +149,11 @@ async def open_rig(config: Config, service: BotService | None = None) -> AsyncIt
         service = BotService(config)
         await service.start(progress=False)
     client = make_client(BOT_TOKEN, fake.base_url)
-    runner = await start_http(build_app(service, client, SECRET), config.slack, port=0)
+    runner = await start_http(build_app(service, client, SECRET), config.slack, port=0, service=service)
     host, port = runner.addresses[0][:2]
     try:
         async with aiohttp.ClientSession() as http:
-            yield Rig(fake, service, f"http://{host}:{port}{config.slack.path}", http)
+            yield Rig(fake, service, f"http://{host}:{port}{config.slack.path}", http, f"http://{host}:{port}")
     finally:
         await runner.cleanup()
         await fake.stop()
@@ -209,6 +210,50 @@ async def test_a_mention_in_a_channel_is_answered_in_its_thread(rig: Rig) -> Non
     reply = await rig.reply_to(CHANNEL, thread_ts=ts)
     shown = cards(reply)
     assert shown and all("Blue" in text for _, text in shown)
+
+
+PUBLIC_URL = "https://recbot.example.test/bot"
+
+
+def card_images(call: Call) -> dict[str, str]:
+    """item id → the image URL on its card."""
+    blocks = call.params.get("blocks") or []
+    return {
+        blocks[n + 1]["elements"][0]["value"]: block["accessory"]["image_url"]
+        for n, block in enumerate(blocks[:-1])
+        if block.get("type") == "section" and "accessory" in block and blocks[n + 1].get("type") == "actions"
+    }
+
+
+async def fetch_as_slack(http: aiohttp.ClientSession, image_url: str, server: str) -> tuple[int, str, bytes]:
+    """GET a card's image the way Slack would, through the proxy that maps slack.public_url to the bot's server."""
+    assert image_url.startswith(PUBLIC_URL + "/"), image_url
+    async with http.get(server + image_url.removeprefix(PUBLIC_URL)) as response:
+        return response.status, response.headers.get("Content-Type", ""), await response.read()
+
+
+async def test_cards_show_the_catalogues_local_photos_from_the_bots_public_url(tmp_path: Path, indexed_chroma: Path) -> None:
+    config = make_config(tmp_path / "data", indexed_chroma, slack={"public_url": PUBLIC_URL})
+    async with open_rig(config) as rig:
+        await rig.dm("a blue tee under $30")
+        images = card_images(await rig.reply_to(DM))
+        assert images and len(images) == len(cards(await rig.reply_to(DM)))  # every card has its photo
+        for item_id, url in images.items():
+            status, content_type, body = await fetch_as_slack(rig.http, url, rig.server)
+            assert (status, content_type) == (200, "image/jpeg")
+            assert body == Path(rig.service.recommender.item(item_id).image).read_bytes()
+        # only catalogue photos are served: no other file, whatever the path says
+        for path in ("/images/no-such-item", "/images/..%2F..%2Fconfig.yaml", "/images/../../config.yaml"):
+            async with rig.http.get(rig.server + path) as response:
+                assert response.status == 404, path
+
+
+async def test_without_a_public_url_local_photos_are_left_off_the_cards(rig: Rig) -> None:
+    await rig.dm("a blue tee under $30")
+    reply = await rig.reply_to(DM)
+    assert cards(reply) and not card_images(reply)
+    async with rig.http.get(f"{rig.server}/images/{cards(reply)[0][0]}") as response:
+        assert response.status == 404  # and nothing is served
 
 
 async def test_a_shared_photo_gets_cards_that_look_like_it(rig: Rig) -> None:
@@ -384,6 +429,34 @@ async def test_socket_mode_round_trip(tmp_path: Path, indexed_chroma: Path) -> N
         await service.close()
 
 
+async def test_in_socket_mode_the_photos_are_served_on_the_configured_port(tmp_path: Path, indexed_chroma: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    fake = await FakeSlack().start()
+    slack = {"mode": "socket", "host": "127.0.0.1", "port": port, "api_base_url": fake.base_url, "public_url": PUBLIC_URL}
+    stop = asyncio.Event()
+    config = make_config(tmp_path / "data", indexed_chroma, slack=slack)
+    serving = asyncio.create_task(run(config, SlackTokens(BOT_TOKEN, app=APP_TOKEN), stop=stop))
+    try:
+        await fake.wait_for(lambda: fake.connected or serving.done(), timeout=300)
+        if serving.done():
+            serving.result()
+        event = {"type": "message", "channel": DM, "channel_type": "im", "user": USER, "text": "a bag", "ts": "1700000000.000002"}
+        payload = {"team_id": TEAM_ID, "api_app_id": "A111", "event": event, "type": "event_callback", "event_id": "EvSOCKET2"}
+        await fake.send_envelope("events_api", payload)
+        reply = await fake.wait_for(lambda: next(iter(fake.calls_to("chat.postMessage", channel=DM)), None))
+        images = card_images(reply)
+        assert images
+        async with aiohttp.ClientSession() as http:
+            status, content_type, body = await fetch_as_slack(http, next(iter(images.values())), f"http://127.0.0.1:{port}")
+        assert (status, content_type) == (200, "image/jpeg") and body[:2] == b"\xff\xd8"
+    finally:
+        stop.set()
+        await serving
+        await fake.stop()
+
+
 async def test_serve_in_http_mode_answers_on_the_configured_host_until_stopped(tmp_path: Path, indexed_chroma: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -479,6 +552,10 @@ def test_cards_show_web_images_only_and_the_text_does_not_repeat_the_list() -> N
     assert "Mars HeatTech™ Pullover" in sections[1]["text"]["text"] and "$66" in sections[1]["text"]["text"]
     assert "&lt;jacket&gt;" in sections[2]["text"]["text"] and "$49.50" in sections[2]["text"]["text"]
     assert "Montana Wind Jacket — $49.50" in fallback
+    _, blocks = render(Reply(text=text, items=[web, local]), public_url="https://bot.example/")
+    sections = [b for b in blocks if b["type"] == "section"]
+    assert sections[1]["accessory"]["image_url"] == "https://cdn.example/a.jpg"
+    assert sections[2]["accessory"]["image_url"] == "https://bot.example/images/B-2"
 
 
 def test_slack_audio_clips_are_voice_with_an_audio_type_and_videos_are_not() -> None:
