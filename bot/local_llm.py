@@ -45,6 +45,7 @@ from pydantic import ConfigDict, PrivateAttr
 from bot.config import LLMConfig
 from bot.constraints import parse
 from bot.model_parts import join_parts, package_data
+from bot.prefix_states import PrefixStateFiles
 from bot.rules_model import PHOTO_MARKER, RespondingChatModel, RulesChatModel, _json, _turn_tool_messages, compose_reply
 from bot.tool_call_parser import ParsedCall, parse_tool_calls
 from bot.vocabulary import Vocabulary
@@ -76,6 +77,7 @@ MODEL_MESSAGE_INTENTS = {"search"}  # what the model reads; everything else is e
 SEARCH_ARGS = {
     "search_catalogue": {"query", "max_price", "min_price", "colors", "exclude_colors", "categories"},
 }
+N_BATCH = 512
 MAX_KINDS = 3  # more kinds than this in one call is the model guessing
 KINDS = "tee, tank, hoodie, jacket, shorts, pants, bra, bag, watch, fitness equipment, men, women"
 
@@ -272,6 +274,7 @@ class LlamaRunner:
         self._load_error: Exception | None = None
         self.queue = FairLock()
         self._prefixes: dict[str, Any] = {}  # prompt prefix -> llama.cpp state with that prefix evaluated
+        self._state_files: PrefixStateFiles | None = None  # the same, kept on disk for the next start
         self._loader: threading.Thread | None = None
         self.load_seconds: float | None = None
         self.ready = threading.Event()  # set once loaded and warmed, or once that failed
@@ -319,8 +322,9 @@ class LlamaRunner:
                 _keep_standard_streams()
                 path = self._path_fn()
                 llm = Llama(
-                    model_path=str(path), n_ctx=self.n_ctx, n_threads=self.threads or os.cpu_count(), n_batch=512, verbose=False, seed=0
+                    model_path=str(path), n_ctx=self.n_ctx, n_threads=self.threads or os.cpu_count(), n_batch=N_BATCH, verbose=False, seed=0
                 )
+                self._state_files = PrefixStateFiles(path.parent / "prompt-states", path, self.n_ctx, N_BATCH)
                 self._llm = llm
             except Exception as exc:
                 self._load_error = exc
@@ -343,7 +347,7 @@ class LlamaRunner:
                     with self.turn(time.monotonic() + 600):
                         self._use_prefix(llm, prompt.prefix())
                 self.ready_seconds = time.monotonic() - began
-                log.info("local LLM: %d prompt prefixes evaluated in %.1f s", len(prompts), time.monotonic() - started)
+                log.info("local LLM: %d prompt prefixes ready in %.1f s", len(prompts), time.monotonic() - started)
             except (LocalModelUnavailable, TimeoutError):
                 pass
             except Exception:
@@ -374,6 +378,19 @@ class LlamaRunner:
         from llama_cpp.llama import LlamaState
 
         state = self._prefixes.get(prefix)
+        if state is None and self._state_files is not None:
+            state = self._state_files.load(prefix, llm)
+            if state is not None:
+                try:
+                    llm.load_state(state)
+                except (RuntimeError, ValueError) as exc:  # saved by another build or torn: evaluate afresh
+                    log.warning("local LLM: a saved prompt state does not fit this model (%s); evaluating it again", exc)
+                    self._state_files.discard(prefix)
+                    state = None
+                else:
+                    self._prefixes[prefix] = state
+                    log.info("local LLM: read a %d-token prompt prefix's state from disk", state.n_tokens)
+                    return
         if state is None:
             started = time.monotonic()
             llm.reset()
@@ -385,6 +402,8 @@ class LlamaRunner:
             )
             self._prefixes[prefix] = state
             log.info("local LLM: evaluated a %d-token prompt prefix in %.1f s", full.n_tokens, time.monotonic() - started)
+            if self._state_files is not None:
+                self._state_files.save(prefix, state)
             return
         n = state.n_tokens
         if llm.n_tokens < n or not np.array_equal(llm.input_ids[:n], state.input_ids[:n]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -266,15 +267,28 @@ def test_the_queue_serves_waiters_in_arrival_order_and_gives_up_at_the_deadline(
 # -- the real model -------------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
-async def test_a_real_conversation_with_the_local_model(tmp_path: Path, indexed_chroma: Path) -> None:
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default model's .gguf, joined once for this module (a copy assembled before on this machine is reused)."""
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install -e '.[local]')")
+    models = tmp_path_factory.mktemp("llm-models")
+    for weights in DEFAULT_MODELS.glob("*.gguf*"):
+        (models / weights.name).symlink_to(weights.resolve())
+    return local_llm.assemble_model(models, LLMConfig().local_model)
+
+
+def _models_dir_with(model_file: Path, models: Path) -> Path:
+    models.mkdir(parents=True)
+    for weights in model_file.parent.glob(f"{model_file.name}*"):  # the model and its checksum stamp
+        (models / weights.name).symlink_to(weights.resolve())
+    return models
+
+
+@pytest.mark.slow
+async def test_a_real_conversation_with_the_local_model(tmp_path: Path, indexed_chroma: Path, model_file: Path) -> None:
     LlamaRunner._instances.clear()
     config = make_config(tmp_path / "data", indexed_chroma, llm={"provider": "local", "step_timeout_s": 60})
-    models = config.storage.root / "models"
-    models.mkdir(parents=True)
-    for weights in DEFAULT_MODELS.glob("*.gguf*"):  # a model assembled before: reuse it, else this test joins the parts
-        (models / weights.name).symlink_to(weights.resolve())
+    _models_dir_with(model_file, config.storage.root / "models")
     service = BotService(config)
     await service.start(progress=False)
     try:
@@ -291,6 +305,36 @@ async def test_a_real_conversation_with_the_local_model(tmp_path: Path, indexed_
     assert all(f"[{i.id}]" in first.text for i in first.items)
     assert cheaper.items and max(i.price for i in cheaper.items) < min(i.price for i in first.items)
     assert "SECRET-42" not in off.text
+
+
+@pytest.mark.slow
+def test_a_restart_reads_the_evaluated_prompt_from_disk_and_answers_the_same(
+    tmp_path: Path, model_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    models = _models_dir_with(model_file, tmp_path / "models")
+
+    def start_and_answer() -> str:
+        LlamaRunner._instances.clear()  # a new process, as far as the runner knows
+        runner = LlamaRunner.shared((LLMConfig().local_model, 2048, 0), lambda: models / model_file.name)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="bot.local_llm"):
+            runner.start_loading([local_llm.TOOL_PROMPT])
+            assert runner.ready.wait(600)
+            text = runner.complete(local_llm.TOOL_PROMPT, "something to track my workouts", 48, time.monotonic() + 120, ["]", "\n"])
+        LlamaRunner._instances.clear()
+        return text
+
+    first = start_and_answer()
+    assert "evaluated a" in caplog.text and '"fitness equipment"' in first
+    [saved] = (models / "prompt-states").glob("*.npz")
+
+    assert start_and_answer() == first
+    assert "from disk" in caplog.text and "evaluated a" not in caplog.text
+
+    saved.write_bytes(saved.read_bytes()[:4096])  # a torn file (or one from another build) is evaluated afresh
+    assert start_and_answer() == first
+    assert "discarding an unreadable prompt state" in caplog.text and "evaluated a" in caplog.text
+    assert start_and_answer() == first and "from disk" in caplog.text  # and written again
 
 
 def test_loading_the_model_leaves_the_process_streams_alone(capfd: pytest.CaptureFixture[str]) -> None:
