@@ -134,8 +134,8 @@ def build_application(config: Config, token: str) -> Application:
         .post_shutdown(post_shutdown)
         .build()
     )
-    application.bot_data["service"] = BotService(config)
-    application.bot_data["renderer"] = Renderer()
+    service = application.bot_data["service"] = BotService(config)
+    application.bot_data["renderer"] = Renderer(catalogue_ids=lambda: service.recommender.item_ids() if service.recommender else ())
 
     application.add_handler(CommandHandler(PASS_THROUGH, command, filters=NEW))
     application.add_handler(CommandHandler("forget", forget, filters=NEW))

@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,6 +27,7 @@ T = TypeVar("T")
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
 CALLBACK_LIMIT = 64  # bytes of callback_data
+_SHORT_ID_BYTES = CALLBACK_LIMIT - len("fb:l:")  # longer item ids travel as a digest
 CHAT_ACTION_EVERY_S = 4.0  # Telegram shows an action for about 5 seconds
 
 _CODES: dict[FeedbackAction, str] = {"like": "l", "dislike": "d", "more_like_this": "m"}
@@ -38,17 +39,19 @@ _PRESSED: dict[FeedbackAction, str] = {"like": "👍 Liked", "dislike": "👎 No
 class Renderer:
     """Sends replies; remembers uploaded item photos (Telegram file ids) and ids too long for a button."""
 
-    def __init__(self, max_remembered: int = 10_000) -> None:
+    def __init__(self, max_remembered: int = 10_000, catalogue_ids: Callable[[], Iterable[str]] | None = None) -> None:
         self._photo_ids: OrderedDict[str, str] = OrderedDict()  # local image path → Telegram file_id
         self._long_ids: OrderedDict[str, str] = OrderedDict()  # digest → item id that did not fit in 64 bytes
         self._max = max_remembered
+        # A button sent before a restart carries only the digest of a long id: the catalogue's ids resolve it.
+        self._catalogue_ids = catalogue_ids
 
     # -- buttons -----------------------------------------------------------------------------------
     def callback_data(self, action: FeedbackAction, item_id: str) -> str:
         data = f"fb:{_CODES[action]}:{item_id}"
         if len(data.encode()) <= CALLBACK_LIMIT:
             return data
-        digest = hashlib.sha1(item_id.encode()).hexdigest()[:20]
+        digest = _digest(item_id)
         _remember(self._long_ids, digest, item_id, self._max)
         return f"fb:{_CODES[action]}#{digest}"
 
@@ -61,8 +64,17 @@ class Renderer:
             return None
         if data[4] == ":":
             return Feedback(action, data[5:])
-        item_id = self._long_ids.get(data[5:])
+        digest = data[5:]
+        item_id = self._long_ids.get(digest) or self._from_catalogue(digest)
         return Feedback(action, item_id) if item_id else None
+
+    def _from_catalogue(self, digest: str) -> str | None:
+        if self._catalogue_ids is None:
+            return None
+        item_id = next((i for i in self._catalogue_ids() if len(i.encode()) > _SHORT_ID_BYTES and _digest(i) == digest), None)
+        if item_id is not None:
+            _remember(self._long_ids, digest, item_id, self._max)
+        return item_id
 
     def keyboard(self, item_id: str, pressed: FeedbackAction | None = None) -> InlineKeyboardMarkup:
         def button(action: FeedbackAction) -> InlineKeyboardButton:
@@ -192,6 +204,10 @@ async def _retrying(send: Callable[[], Awaitable[T]], attempts: int = 3) -> T:
             log.info("send failed (%s); retry %d of %d", exc.message, attempt, attempts - 1)
             await asyncio.sleep(0.5 * 2**attempt)
     raise AssertionError("unreachable")
+
+
+def _digest(item_id: str) -> str:
+    return hashlib.sha1(item_id.encode()).hexdigest()[:20]
 
 
 def _remember(cache: OrderedDict[str, str], key: str, value: str, limit: int) -> None:

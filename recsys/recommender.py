@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,6 +54,9 @@ class Recommender:
 
     def item(self, item_id: str) -> Item | None:
         return self.store.get(item_id)
+
+    def item_ids(self) -> Iterable[str]:
+        return self.store.all_items().keys()
 
     def search(self, query: str, filters: Filters, profile: Profile, k: int) -> list[Recommendation]:
         vector = self.text_encoder.encode_one(query) if query.strip() else None

@@ -288,6 +288,15 @@ async def test_long_item_ids_still_fit_telegrams_64_byte_button_limit(telegram: 
     assert renderer.feedback(data).item_id == long_id
 
 
+def test_a_long_id_button_from_before_a_restart_still_records_its_feedback() -> None:
+    long_id = "MB01-" + "very-long-variant-name-" * 3
+    data = Renderer().callback_data("dislike", long_id)
+    after_restart = Renderer(catalogue_ids=lambda: ["MB01-Blue", long_id, "X" * 80])
+    feedback = after_restart.feedback(data)
+    assert feedback is not None and (feedback.action, feedback.item_id) == ("dislike", long_id)
+    assert Renderer(catalogue_ids=lambda: ["MB01-Blue"]).feedback(data) is None  # gone from the catalogue: "expired"
+
+
 async def test_long_texts_attachments_and_cards_without_photos_stay_within_telegram_limits(api: FakeTelegramAPI) -> None:
     image = str(IMAGES / "mb01-blue-0.jpg")
     items = [
