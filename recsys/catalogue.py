@@ -15,6 +15,9 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 DEMO_CATALOGUE = Path(__file__).resolve().parent / "demo_catalogue" / "catalog.jsonl"
+# Stored photo paths inside the bundled demo are relative to it, so a moved or re-cloned checkout keeps its photos
+# (and its fingerprints: nothing is re-encoded).
+DEMO_IMAGE_PREFIX = "demo_catalogue:"
 
 # Columns a catalogue row may use for each field; anything else becomes a free attribute.
 _ALIASES = {
@@ -72,7 +75,7 @@ class Item:
             "description": self.description,
             "categories": list(self.categories),
             "color": self.color,
-            "image": self.image,
+            "image": _portable_image(self.image),
             "parent_id": self.parent_id,
             "attributes": dict(self.attributes),
         }
@@ -86,10 +89,25 @@ class Item:
             description=data.get("description") or "",
             categories=tuple(data.get("categories") or ()),
             color=data.get("color"),
-            image=data.get("image"),
+            image=_local_image(data.get("image")),
             parent_id=data.get("parent_id"),
             attributes=dict(data.get("attributes") or {}),
         )
+
+
+def _portable_image(image: str | None) -> str | None:
+    if not image or re.match(r"^https?://", image):
+        return image
+    try:
+        return DEMO_IMAGE_PREFIX + Path(image).relative_to(DEMO_CATALOGUE.parent).as_posix()
+    except ValueError:
+        return image
+
+
+def _local_image(stored: str | None) -> str | None:
+    if stored and stored.startswith(DEMO_IMAGE_PREFIX):
+        return str(DEMO_CATALOGUE.parent / stored.removeprefix(DEMO_IMAGE_PREFIX))
+    return stored
 
 
 def clean_description(text: str) -> str:

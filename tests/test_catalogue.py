@@ -28,6 +28,22 @@ def test_the_bundled_demo_catalogue_is_complete_and_small() -> None:
     assert (DEMO_CATALOGUE.parent / "LICENSE.txt").is_file() and (DEMO_CATALOGUE.parent / "SOURCE.md").is_file()
 
 
+def test_the_demo_keeps_its_photos_when_the_checkout_moves(indexed_chroma: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recsys import catalogue
+    from recsys.store import ItemStore
+
+    before = ItemStore(indexed_chroma).get("MH01-Gray")
+    assert before is not None and before.image == str(PHOTO)
+    fingerprint = before.fingerprint()
+    moved = tmp_path / "elsewhere" / "recsys" / "demo_catalogue"
+    (moved / "images").mkdir(parents=True)
+    (moved / "images" / PHOTO.name).write_bytes(PHOTO.read_bytes())
+    monkeypatch.setattr(catalogue, "DEMO_CATALOGUE", moved / "catalog.jsonl")  # the index was built at the old place
+    after = ItemStore(indexed_chroma).get("MH01-Gray")
+    assert after is not None and after.image == str(moved / "images" / PHOTO.name) and Path(after.image).is_file()
+    assert after.fingerprint() == fingerprint  # a re-ingest from the new place re-encodes nothing
+
+
 def test_jsonl_rows_are_validated_with_line_numbers(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     rows = [
