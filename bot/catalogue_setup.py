@@ -30,6 +30,7 @@ def open_catalogue(config: Config, progress: bool = True) -> tuple[ItemStore, Te
     elif store.image_encoder() not in (None, image_encoder.name):
         log.info("image encoder changed (%s → %s): re-indexing photos", store.image_encoder(), image_encoder.name)
         reindex_images(store, image_encoder, progress)
+    text_encoder.load()  # every text turn needs it: the first user should not wait for it
     return store, text_encoder, image_encoder
 
 

@@ -31,6 +31,10 @@ class TextEncoder:
             cls._shared = cls()
         return cls._shared
 
+    def load(self) -> None:
+        """Load now (at start-up) rather than inside the first request: importing and loading take ~5 s on 2 cores."""
+        self._load()
+
     def _load(self):
         with self._lock:
             if self._model is None:

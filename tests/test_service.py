@@ -6,8 +6,10 @@ import asyncio
 import io
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from bot.config import Config
 from bot.feedback import UserKey
 from bot.messages import Command, Feedback, Incoming
 from bot.service import BotService
@@ -21,6 +23,14 @@ async def test_a_text_request_gets_items_that_fit(service: BotService) -> None:
     assert 1 <= len(reply.items) <= 4
     assert all(i.color == "Blue" and i.price <= 30 and "Tees" in " ".join(i.categories) for i in reply.items)
     assert all(Path(i.image).is_file() for i in reply.items if i.image)
+
+
+async def test_the_text_model_is_loaded_at_start_not_in_the_first_users_turn(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recsys.text_encoder import TextEncoder
+
+    monkeypatch.setattr(TextEncoder, "_shared", None)  # as in a new process
+    async with BotService(config) as fresh:
+        assert fresh.recommender is not None and fresh.recommender.text_encoder._model is not None
 
 
 async def test_a_photo_of_a_catalogue_item_finds_it(service: BotService) -> None:
