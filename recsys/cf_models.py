@@ -45,8 +45,8 @@ class PlainALS:
     def fit(self, train: sp.csr_matrix) -> PlainALS:
         from implicit.cpu.als import AlternatingLeastSquares
 
-        self.model = AlternatingLeastSquares(**self.params, num_threads=_threads())
-        with threadpool_limits(1, "blas"):
+        with threadpool_limits(1, "blas"):  # from construction on, as in BlendCF.fit
+            self.model = AlternatingLeastSquares(**self.params, num_threads=_threads())
             self.model.fit(train, show_progress=False)
         return self
 
@@ -124,15 +124,16 @@ class BlendCF:
     def fit(self, train: sp.csr_matrix, recency: sp.csr_matrix | None = None) -> BlendCF:
         from implicit.cpu.als import AlternatingLeastSquares
 
-        self.als = AlternatingLeastSquares(
-            factors=self.factors,
-            regularization=self.regularization,
-            alpha=self.alpha,
-            iterations=self.iterations,
-            random_state=self.seed,
-            num_threads=_threads(),
-        )
+        # BLAS threads limited from construction on: implicit checks (and warns about) them in the constructor
         with threadpool_limits(1, "blas"):
+            self.als = AlternatingLeastSquares(
+                factors=self.factors,
+                regularization=self.regularization,
+                alpha=self.alpha,
+                iterations=self.iterations,
+                random_state=self.seed,
+                num_threads=_threads(),
+            )
             self.als.fit(train, show_progress=False)
             self.profiles = self.profile(train, recency)
             if recency is not None and self.decay != 1.0:  # user factors solved against the recency-weighted profile

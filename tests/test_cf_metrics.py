@@ -178,3 +178,21 @@ def test_scorer_with_too_few_users_falls_back_to_popularity() -> None:
     assert scorer.popular(2) == ["x", "y"]
     s = scorer.scores("a", ["x", "y", "z"])
     assert s[0] == pytest.approx(1.0) and 0 < s[1] < 1 and s[2] == 0.0
+
+
+def test_training_keeps_blas_single_threaded_without_warning_the_operator(monkeypatch: pytest.MonkeyPatch) -> None:
+    # implicit warns on stderr (at most once per process) when OpenBLAS may use several threads: we limit them
+    import warnings
+
+    import implicit.utils
+
+    monkeypatch.setattr(implicit.utils, "_checked_blas_config", False)
+    rng = np.random.default_rng(3)
+    train = sp.random(60, 40, density=0.2, format="csr", dtype=np.float32, random_state=rng)
+    train.data[:] = 1.0
+    from threadpoolctl import threadpool_limits
+
+    with warnings.catch_warnings(), threadpool_limits(2, "blas"):  # as for a library user without OPENBLAS_NUM_THREADS=1
+        warnings.simplefilter("error")
+        model = BlendCF(iterations=2).fit(train)
+    assert model.score(np.arange(3)).shape == (3, 40)
