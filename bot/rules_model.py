@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -48,8 +49,9 @@ class RespondingChatModel(BaseChatModel):
     ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=self.respond(messages))])
 
+    @abstractmethod
     def respond(self, messages: list[BaseMessage]) -> AIMessage:
-        raise NotImplementedError
+        """The next message of the conversation."""
 
 
 class RulesChatModel(RespondingChatModel):

@@ -7,6 +7,7 @@ recsys/cf_benchmark.py for how its defaults were chosen).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -121,19 +122,24 @@ class BlendCF:
         p.data = np.power(self.decay, p.data - 1.0).astype(np.float32)
         return p
 
-    def fit(self, train: sp.csr_matrix, recency: sp.csr_matrix | None = None) -> BlendCF:
+    def new_als(self, num_threads: int = 0) -> Any:
+        """implicit's ALS with this model's parameters (0 threads: one per core). BLAS is held at one thread from the
+        constructor on, which is where implicit checks it and warns on stderr otherwise."""
         from implicit.cpu.als import AlternatingLeastSquares
 
-        # BLAS threads limited from construction on: implicit checks (and warns about) them in the constructor
         with threadpool_limits(1, "blas"):
-            self.als = AlternatingLeastSquares(
+            return AlternatingLeastSquares(
                 factors=self.factors,
                 regularization=self.regularization,
                 alpha=self.alpha,
                 iterations=self.iterations,
                 random_state=self.seed,
-                num_threads=_threads(),
+                num_threads=num_threads or _threads(),
             )
+
+    def fit(self, train: sp.csr_matrix, recency: sp.csr_matrix | None = None) -> BlendCF:
+        self.als = self.new_als()
+        with threadpool_limits(1, "blas"):
             self.als.fit(train, show_progress=False)
             self.profiles = self.profile(train, recency)
             if recency is not None and self.decay != 1.0:  # user factors solved against the recency-weighted profile

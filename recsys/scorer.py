@@ -204,16 +204,8 @@ class CFScorer:
                 shape = tuple(int(x) for x in z[f"{name}_shape"])
                 return sp.csr_matrix((z[f"{name}_data"], z[f"{name}_indices"], z[f"{name}_indptr"]), shape=shape, dtype=np.float32)
 
-            from implicit.cpu.als import AlternatingLeastSquares
-
             model = scorer._new_model()
-            model.als = AlternatingLeastSquares(
-                factors=scorer.factors,
-                regularization=scorer.regularization,
-                alpha=scorer.alpha,
-                iterations=scorer.iterations,
-                num_threads=1,
-            )
+            model.als = model.new_als(num_threads=1)
             model.als.user_factors = np.ascontiguousarray(z["user_factors"], dtype=np.float32)
             model.als.item_factors = np.ascontiguousarray(z["item_factors"], dtype=np.float32)
             scorer._matrix = csr("profiles")
