@@ -1,7 +1,7 @@
 """Evaluated prompt prefixes of the local LLM, kept on disk so a restart does not evaluate them again.
 
-Evaluating the fixed tool prompt (about a thousand tokens of schema and few-shot turns) is most of the local model's
-start-up: about 14 s on 2 cores, against about 2 s to load the weights. The llama.cpp state after it depends only on
+Evaluating the fixed tool prompt (541 tokens of schema and few-shot turns) is most of the local model's start-up:
+about 14 s on 2 cores, against about 2 s to load the weights. The llama.cpp state after it depends only on
 the model file, llama.cpp's version, the context settings and the prefix text, so it is saved once, named by a hash
 of all of them, and read back on the next start. A file that does not match (another version, a torn write, a
 different build) is discarded and the prefix is evaluated again; nothing here can stop the model from answering.

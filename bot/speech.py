@@ -399,7 +399,7 @@ def _model_class() -> type:
     Whisper's encoder always works on a 30 s window, zero-padded after the audio; a voice note is usually 3–10 s, so
     most of that work (self-attention grows with the square of the length) is spent on padding. CTranslate2 takes a
     shorter window, so with `fit_window` the padding is cut down to `FIT_PADDING_FRAMES` (measured on the shared
-    speech: RTF 0.157 → 0.080, WER on FLEURS + LibriSpeech 6.9 % → 5.6 %; `recbot eval voice`).
+    speech, median of 3: RTF 0.161 → 0.070, WER on FLEURS + LibriSpeech 6.9 % → 6.5 %; `recbot eval voice`).
 
     `transcribe(language=None)` encodes the first window once to detect the language and again to decode it; for a
     voice note (usually one window) that is a third of the work. Detecting first and then transcribing with the
