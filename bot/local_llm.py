@@ -375,39 +375,45 @@ class LlamaRunner:
         tokens again. Each prefix is evaluated once per process. (llama_cpp's own LlamaRAMCache would also snapshot
         the logits buffer, n_batch x n_vocab floats = 311 MB, after every completion.)
         """
-        from llama_cpp.llama import LlamaState
-
         state = self._prefixes.get(prefix)
-        if state is None and self._state_files is not None:
-            state = self._state_files.load(prefix, llm)
-            if state is not None:
-                try:
-                    llm.load_state(state)
-                except (RuntimeError, ValueError) as exc:  # saved by another build or torn: evaluate afresh
-                    log.warning("local LLM: a saved prompt state does not fit this model (%s); evaluating it again", exc)
-                    self._state_files.discard(prefix)
-                    state = None
-                else:
-                    self._prefixes[prefix] = state
-                    log.info("local LLM: read a %d-token prompt prefix's state from disk", state.n_tokens)
-                    return
-        if state is None:
-            started = time.monotonic()
-            llm.reset()
-            llm.eval(llm.tokenize(prefix.encode(), special=True))
-            full = llm.save_state()
-            # no logits: generation always decodes the message after the prefix before it samples
-            state = LlamaState(
-                full.input_ids, np.zeros((1, llm.n_vocab()), np.single), full.n_tokens, full.llama_state, full.llama_state_size, full.seed
-            )
-            self._prefixes[prefix] = state
-            log.info("local LLM: evaluated a %d-token prompt prefix in %.1f s", full.n_tokens, time.monotonic() - started)
-            if self._state_files is not None:
-                self._state_files.save(prefix, state)
+        if state is None:  # first use in this process: leaves `llm` holding the prefix
+            self._prefixes[prefix] = self._saved_prefix(llm, prefix) or self._evaluate_prefix(llm, prefix)
             return
         n = state.n_tokens
         if llm.n_tokens < n or not np.array_equal(llm.input_ids[:n], state.input_ids[:n]):
             llm.load_state(state)
+
+    def _saved_prefix(self, llm: Any, prefix: str) -> Any | None:
+        """The prefix's state from an earlier start, loaded into `llm`; None when there is none that fits."""
+        files = self._state_files
+        state = files.load(prefix, llm) if files is not None else None
+        if files is None or state is None:
+            return None
+        try:
+            llm.load_state(state)
+        except (RuntimeError, ValueError) as exc:  # saved by another build or torn: evaluate afresh
+            log.warning("local LLM: a saved prompt state does not fit this model (%s); evaluating it again", exc)
+            files.discard(prefix)
+            return None
+        log.info("local LLM: read a %d-token prompt prefix's state from disk", state.n_tokens)
+        return state
+
+    def _evaluate_prefix(self, llm: Any, prefix: str) -> Any:
+        """Evaluate the prefix into `llm`, keep its state (on disk too, for the next start)."""
+        from llama_cpp.llama import LlamaState
+
+        started = time.monotonic()
+        llm.reset()
+        llm.eval(llm.tokenize(prefix.encode(), special=True))
+        full = llm.save_state()
+        # no logits: generation always decodes the message after the prefix before it samples
+        state = LlamaState(
+            full.input_ids, np.zeros((1, llm.n_vocab()), np.single), full.n_tokens, full.llama_state, full.llama_state_size, full.seed
+        )
+        log.info("local LLM: evaluated a %d-token prompt prefix in %.1f s", full.n_tokens, time.monotonic() - started)
+        if self._state_files is not None:
+            self._state_files.save(prefix, state)
+        return state
 
     def complete(
         self,
