@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot.handler import Handler
 from bot.messages import Command, Incoming, Reply
-from bot.service import BotService
+from bot.understanding.lang import DEFAULT as LANG
 
 log = logging.getLogger(__name__)
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -33,15 +34,15 @@ def parse_line(line: str, user_id: str) -> Incoming | Reply:
         except ValueError:
             parts = args.split()
         if not parts:
-            return Reply(text=f"Usage: /{name} PATH" + (" [caption]" if name == "photo" else ""), error="missing_argument")
+            return Reply(text=LANG.usage(name), error="missing_argument")
         path = Path(parts[0]).expanduser()
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
-                return Reply(text=f"{path} is too large ({size // (1024 * 1024)} MB).", error="file_too_large")
+                return Reply(text=LANG.say("path_too_large", path=str(path), megabytes=size // (1024 * 1024)), error="file_too_large")
             data = path.read_bytes()
         except OSError as exc:
-            return Reply(text=f"I couldn't read {path}: {exc.strerror or exc}.", error="file_unreadable")
+            return Reply(text=LANG.say("path_unreadable", path=str(path), why=str(exc.strerror or exc)), error="file_unreadable")
         if name == "photo":
             return Incoming(user_id=user_id, text=" ".join(parts[1:]), photos=[data])
         return Incoming(user_id=user_id, voice=data, voice_mime=_mime(path))
@@ -65,10 +66,10 @@ def render(reply: Reply) -> str:
     return reply.text
 
 
-async def run_chat(service: BotService, user_id: str, as_json: bool, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+async def run_chat(bot: Handler, user_id: str, as_json: bool, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
     interactive = not as_json and stdin.isatty()
     if interactive:
-        print("recbot — tell me what you're looking for. /help for commands, Ctrl-D to quit.", file=stdout)
+        print(LANG.say("terminal_banner"), file=stdout)
     while True:
         if interactive:
             print("you> ", end="", file=stdout, flush=True)
@@ -79,7 +80,7 @@ async def run_chat(service: BotService, user_id: str, as_json: bool, stdin: Text
         if not as_json and line.strip() in {"/quit", "/exit"}:
             break
         parsed = parse_line(line, user_id)
-        reply = parsed if isinstance(parsed, Reply) else await service.handle(parsed)
+        reply = parsed if isinstance(parsed, Reply) else await bot.handle(parsed)
         if as_json:
             stdout.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
         else:

@@ -5,21 +5,22 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bot.config import Config
-from recsys.catalogue import DEMO_CATALOGUE, LoadResult, load_catalogue
-from recsys.image_encoder import ClipImageEncoder, ImageEncoder, make_image_encoder
-from recsys.indexer import IndexReport, index_items, reindex_images
-from recsys.store import ItemStore
-from recsys.text_encoder import TextEncoder
+from bot.config import BotConfig
+from recsys.catalogue.items import DEMO_CATALOGUE
+from recsys.catalogue.loading import LoadResult, load_catalogue
+from recsys.encoders.image import ClipImageEncoder, ImageEncoder, make_image_encoder
+from recsys.encoders.text import TextEncoder
+from recsys.store.chroma import ItemStore
+from recsys.store.indexer import IndexReport, index_items, reindex_images
 
 log = logging.getLogger(__name__)
 
 
-def configured_image_encoder(config: Config) -> ImageEncoder | ClipImageEncoder:
+def configured_image_encoder(config: BotConfig) -> ImageEncoder | ClipImageEncoder:
     return make_image_encoder(config.models.image_encoder, config.models.clip_path)
 
 
-def open_catalogue(config: Config, progress: bool = True) -> tuple[ItemStore, TextEncoder, ImageEncoder | ClipImageEncoder]:
+def open_catalogue(config: BotConfig, progress: bool = True) -> tuple[ItemStore, TextEncoder, ImageEncoder | ClipImageEncoder]:
     store = ItemStore(config.storage.root / "chroma")
     text_encoder, image_encoder = TextEncoder.shared(), configured_image_encoder(config)
     if store.count() == 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -106,42 +106,13 @@ class ChatConfig(Section):
     max_text_chars: int = Field(2000, ge=100, description="longer messages are cut to this")
 
 
-class TelegramWebhookConfig(Section):
-    listen: str = "127.0.0.1"
-    port: int = Field(8443, ge=1, le=65535)
-    path: str = "/telegram"
-    url: str | None = Field(None, description="public URL Telegram posts to; required in webhook mode")
-
-
-class TelegramConfig(Section):
-    mode: Literal["polling", "webhook"] = "polling"
-    base_url: str = "https://api.telegram.org/bot"
-    base_file_url: str = "https://api.telegram.org/file/bot"
-    admins: list[str] = Field(default_factory=list, description="Telegram user ids allowed /stats and /retrain")
-    webhook: TelegramWebhookConfig = TelegramWebhookConfig()
-
-
-class SlackConfig(Section):
-    mode: Literal["socket", "http"] = "socket"
-    host: str = "127.0.0.1"
-    port: int = Field(3000, ge=1, le=65535)
-    path: str = "/slack/events"
-    api_base_url: str = "https://slack.com/api/"
-    public_url: str | None = Field(
-        None,
-        pattern=r"^https?://[^\s/]+",
-        description="https base URL at which Slack reaches this bot's host:port; catalogue photos that are local files "
-        "are then served at <public_url>/images/<item id> and shown on the cards",
-    )
-    admins: list[str] = Field(default_factory=list, description="Slack user ids allowed stats and retrain")
-
-
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-class Config(BaseSettings):
-    """The whole configuration; every key is overridable as RECBOT_<SECTION>__<KEY>."""
+class BotConfig(BaseSettings):
+    """What the bot itself reads; the composition root (adapters/config.py) adds each platform's section. Every key is
+    overridable as RECBOT_<SECTION>__<KEY>."""
 
     model_config = SettingsConfigDict(env_prefix="RECBOT_", env_nested_delimiter="__", extra="forbid", case_sensitive=False)
 
@@ -153,8 +124,6 @@ class Config(BaseSettings):
     speech: SpeechConfig = SpeechConfig()
     training: TrainingConfig = TrainingConfig()
     chat: ChatConfig = ChatConfig()
-    telegram: TelegramConfig = TelegramConfig()
-    slack: SlackConfig = SlackConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @classmethod
@@ -170,12 +139,15 @@ class Config(BaseSettings):
         return env_settings, init_settings
 
 
+C = TypeVar("C", bound="BotConfig")
+
+
 class ConfigError(Exception):
     """A configuration problem, worded for the person running the bot."""
 
 
-def load_config(path: Path | None = None) -> Config:
-    """Read `path` (or ./config.yaml when present, else built-in defaults), apply the environment, validate."""
+def load_config(cls: type[C], path: Path | None = None) -> C:
+    """Read `path` (or ./config.yaml when present, else built-in defaults), apply the environment, validate as `cls`."""
     chosen = path or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
     data: dict[str, Any] = {}
     if chosen is not None:
@@ -187,16 +159,16 @@ def load_config(path: Path | None = None) -> Config:
             raise ConfigError(f"{chosen} is not valid YAML: {exc}") from exc
         if not isinstance(data, dict):
             raise ConfigError(f"{chosen} must be a mapping of sections (storage:, llm:, …)")
-    _check_env_sections()
+    _check_env_sections(cls)
     try:
-        return Config(**data)
+        return cls(**data)
     except ValidationError as exc:
         raise ConfigError(_explain(exc, chosen)) from exc
 
 
-def _check_env_sections() -> None:
+def _check_env_sections(cls: type[BotConfig]) -> None:
     # pydantic-settings silently ignores RECBOT_FOO__BAR for an unknown section; a typo should stop us.
-    sections = set(Config.model_fields)
+    sections = set(cls.model_fields)
     for name in os.environ:
         if name.upper().startswith("RECBOT_") and "__" in name:
             section = name[len("RECBOT_") :].split("__", 1)[0].lower()

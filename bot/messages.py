@@ -37,6 +37,7 @@ class Incoming:
     voice_mime: str | None = None
     feedback: Feedback | None = None
     command: Command | None = None
+    language: str | None = None  # the platform's hint (e.g. Telegram's language_code); the text itself decides first
 
 
 @dataclass
@@ -62,6 +63,7 @@ class Reply:
     error: str | None = None  # a short machine-readable code when the request could not be served
     attachment: bytes | None = None  # e.g. a chart PNG for /stats
     attachment_name: str | None = None
+    language: str = "en"  # what the reply is written in, so an adapter labels its buttons to match
 
     def intro(self) -> str:
         """The reply's words without the item listing, for platforms that show the items as cards: lines naming an

@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from adapters.telegram import ALLOWED_UPDATES, build_application
-from bot.config import Config
+from adapters.cli import new_bot
+from adapters.config import Config
+from adapters.telegram.app import ALLOWED_UPDATES, build_application
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
 
 REQUESTS = [
@@ -49,7 +50,7 @@ async def bench(storage: Path, rounds: int) -> None:
             llm={"provider": "rules"},
             telegram={"base_url": api.base_url, "base_file_url": api.base_file_url},
         )
-        app = build_application(config, TOKEN)
+        app = build_application(config, TOKEN, new_bot(config))
         handled: dict[int, asyncio.Event] = {}
 
         async def mark(update: Update, context: object) -> None:

@@ -18,11 +18,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.config import Config  # noqa: E402
-from bot.local_llm import TOOL_PROMPT, LlamaRunner, LocalChatModel  # noqa: E402
-from bot.tool_call_parser import parse_tool_calls  # noqa: E402
-from bot.vocabulary import Vocabulary  # noqa: E402
-from recsys.catalogue import DEMO_CATALOGUE, load_catalogue  # noqa: E402
+from adapters.config import Config  # noqa: E402
+from bot.models.local.chat import LocalChatModel  # noqa: E402
+from bot.models.local.prompts import TOOL_PROMPT  # noqa: E402
+from bot.models.local.runner import LlamaRunner  # noqa: E402
+from bot.models.tool_calls import parse_tool_calls  # noqa: E402
+from bot.understanding.vocabulary import Vocabulary  # noqa: E402
+from recsys.catalogue.items import DEMO_CATALOGUE  # noqa: E402
+from recsys.catalogue.loading import load_catalogue  # noqa: E402
 
 MESSAGES = [
     "a blue tee under $30",
@@ -62,7 +65,9 @@ def main() -> int:
         records.append({"message": message, "raw": raw, "expected": [{"name": c.name, "args": c.args} for c in calls]})
     path = REPO / "tests" / "fixtures" / "local_llm_outputs.json"
     fixture = json.loads(path.read_text())
-    fixture["prefilled_model"] = f"{args.model} (llama-cpp-python 0.3.36, temperature 0, bot.local_llm.TOOL_PROMPT with its prefill)"
+    fixture["prefilled_model"] = (
+        f"{args.model} (llama-cpp-python 0.3.36, temperature 0, bot.models.local.prompts.TOOL_PROMPT with its prefill)"
+    )
     fixture["prefilled_recorded"] = time.strftime("%Y-%m-%d")
     fixture["prefilled_tool_calls"] = records
     path.write_text(json.dumps(fixture, indent=1, ensure_ascii=False) + "\n")

@@ -13,7 +13,8 @@ import pytest
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from bot.config import Config
+from adapters.cli import new_bot
+from adapters.config import Config
 from bot.service import BotService
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,6 +22,13 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 # The default provider is the local LLM. Tests run the deterministic `rules` unless they ask for another; the local
 # model has its own tests in test_local_llm.py, with a real conversation.
 RULES = {"provider": "rules"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test on the indexed demo catalogue is slow (real encoders, Chroma): `pytest -m "not slow"` leaves them out."""
+    for item in items:
+        if "indexed_chroma" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +63,7 @@ def config(tmp_path: Path, indexed_chroma: Path) -> Config:
 
 @pytest.fixture
 async def service(config: Config) -> AsyncIterator[BotService]:
-    svc = BotService(config)
+    svc = new_bot(config)
     await svc.start(progress=False)
     try:
         yield svc
@@ -69,7 +77,7 @@ async def start_service(tmp_path: Path, indexed_chroma: Path) -> AsyncIterator[C
     services: list[BotService] = []
 
     async def start(**sections: dict) -> BotService:
-        svc = BotService(make_config(tmp_path / f"data{len(services)}", indexed_chroma, **sections))
+        svc = new_bot(make_config(tmp_path / f"data{len(services)}", indexed_chroma, **sections))
         await svc.start(progress=False)
         services.append(svc)
         return svc

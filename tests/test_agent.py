@@ -9,11 +9,11 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from bot.agent import build_agent
-from bot.feedback import UserKey
+from bot.agent.graph import build_agent
+from bot.agent.tools import TurnContext
+from bot.learning.feedback import UserKey
 from bot.messages import Incoming
 from bot.service import BotService
-from bot.tools import TurnContext
 from tests.fakes.openai_api import FakeOpenAI, completion, tool_call
 
 
@@ -85,7 +85,7 @@ class ScriptedModel(GenericFakeChatModel):
 async def test_tools_act_for_the_user_bound_by_the_code(service: BotService) -> None:
     alice, bob = UserKey("terminal", "alice"), UserKey("terminal", "bob")
     service.log.record(alice, "like", ["MH09-Blue"])
-    from bot.tools import build_tools
+    from bot.agent.tools import build_tools
 
     tools = build_tools(service.recommender, service.log, service.vocabulary, service.photos)
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from recsys.catalogue import DEMO_CATALOGUE, load_catalogue
+from recsys.catalogue.items import DEMO_CATALOGUE
+from recsys.catalogue.loading import load_catalogue
 
 PHOTO = DEMO_CATALOGUE.parent / "images" / "mh01-gray_main.jpg"
 
@@ -29,8 +30,8 @@ def test_the_bundled_demo_catalogue_is_complete_and_small() -> None:
 
 
 def test_the_demo_keeps_its_photos_when_the_checkout_moves(indexed_chroma: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from recsys import catalogue
-    from recsys.store import ItemStore
+    from recsys.catalogue import items as catalogue
+    from recsys.store.chroma import ItemStore
 
     before = ItemStore(indexed_chroma).get("MH01-Gray")
     assert before is not None and before.image == str(PHOTO)
@@ -97,7 +98,9 @@ def test_recbot_ingest_reports_and_is_idempotent(tmp_path: Path) -> None:
     env = {**os.environ, "RECBOT_STORAGE__DIR": str(tmp_path / "data"), "RECBOT_LOGGING__LEVEL": "ERROR"}
 
     def ingest() -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bot.cli", "ingest", str(path)], capture_output=True, text=True, env=env, timeout=600)
+        return subprocess.run(
+            [sys.executable, "-m", "adapters.cli", "ingest", str(path)], capture_output=True, text=True, env=env, timeout=600
+        )
 
     write(20)
     first = ingest()
@@ -110,14 +113,16 @@ def test_recbot_ingest_reports_and_is_idempotent(tmp_path: Path) -> None:
     changed = ingest()
     assert "0 added, 1 updated, 1 unchanged" in changed.stdout
 
-    from recsys.store import ItemStore
+    from recsys.store.chroma import ItemStore
 
     store = ItemStore(tmp_path / "data" / "chroma")
     assert store.count() == 2 and store.get("t1").price == 15
-    assert store.image_ids() == {"t1"}
+    assert [i.id for i in store.image_rows().items] == ["t1"]
 
 
 def test_ingest_of_a_missing_file_says_so(tmp_path: Path) -> None:
     env = {**os.environ, "RECBOT_STORAGE__DIR": str(tmp_path / "data")}
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "ingest", str(tmp_path / "nope.csv")], capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "ingest", str(tmp_path / "nope.csv")], capture_output=True, text=True, env=env
+    )
     assert proc.returncode == 2 and "no such file" in proc.stderr

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recsys import cf_datasets, metrics
-from recsys.cf_models import BlendCF, ItemPop
-from recsys.scorer import CFScorer, Interaction
+from recsys.cf import datasets as cf_datasets
+from recsys.cf import metrics
+from recsys.cf.models import BlendCF, ItemPop
+from recsys.cf.scorer import CFScorer, Interaction
 
 
 def csr(rows: list[list[int]], n_items: int) -> sp.csr_matrix:
@@ -168,14 +169,12 @@ def test_production_scorer_ranks_a_users_own_group_first_and_updates_at_once() -
     scorer.update_user("newcomer", [Interaction("newcomer", i, 1.0) for i in group1[:4]])
     s = scorer.scores("newcomer", group0 + group1)
     assert s[20:].mean() > s[:20].mean()
-    assert scorer.popular(3) and all(i in scorer._popularity for i in scorer.popular(3))
 
 
 def test_scorer_with_too_few_users_falls_back_to_popularity() -> None:
     scorer = CFScorer()
     scorer.fit([Interaction("a", "x", 1.0), Interaction("a", "y", 1.0), Interaction("b", "x", 1.0)])
     assert not scorer.trained
-    assert scorer.popular(2) == ["x", "y"]
     s = scorer.scores("a", ["x", "y", "z"])
     assert s[0] == pytest.approx(1.0) and 0 < s[1] < 1 and s[2] == 0.0
 

@@ -18,7 +18,7 @@ def chat(data_dir: Path, lines: list[str], user: str = "alice") -> list[dict]:
     # the deterministic provider (the default local LLM has its own tests in test_local_llm.py)
     env = {**os.environ, "RECBOT_STORAGE__DIR": str(data_dir), "RECBOT_LOGGING__LEVEL": "WARNING", "RECBOT_LLM__PROVIDER": "rules"}
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat", "--json", "--user", user],
+        [sys.executable, "-m", "adapters.cli", "chat", "--json", "--user", user],
         input="".join(line + "\n" for line in lines),
         capture_output=True,
         text=True,

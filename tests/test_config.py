@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import Config, ConfigError, load_config
+from adapters.config import Config, load_config
+from bot.config import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,18 +58,20 @@ def test_a_wrong_key_or_value_names_the_key(
 def test_the_cli_stops_with_the_message_and_exit_code_2(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("recommend:\n  k: many\n")
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "--config", str(path), "chat"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "--config", str(path), "chat"], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 2
     assert "recommend.k" in proc.stderr and "Traceback" not in proc.stderr
     missing = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--config", str(tmp_path / "nope.yaml"), "chat"], capture_output=True, text=True
+        [sys.executable, "-m", "adapters.cli", "--config", str(tmp_path / "nope.yaml"), "chat"], capture_output=True, text=True
     )
     assert missing.returncode == 2 and "config file not found" in missing.stderr
 
 
 def test_openai_without_a_key_is_a_clear_start_up_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.llm import make_chat_model
-    from bot.vocabulary import Vocabulary
+    from bot.models.providers import make_chat_model
+    from bot.understanding.vocabulary import Vocabulary
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):

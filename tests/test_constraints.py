@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.constraints import parse, words_to_numbers
-from bot.vocabulary import Vocabulary
-from recsys.catalogue import DEMO_CATALOGUE, load_catalogue
+from bot.understanding.constraints import parse
+from bot.understanding.lang import DEFAULT as EN
+from bot.understanding.vocabulary import Vocabulary
+from recsys.catalogue.items import DEMO_CATALOGUE
+from recsys.catalogue.loading import load_catalogue
 
 ITEMS = load_catalogue(DEMO_CATALOGUE).items
 VOCAB = Vocabulary.from_items(ITEMS)
@@ -100,6 +102,6 @@ def test_item_ids_are_recognised() -> None:
 
 
 def test_spoken_numbers() -> None:
-    assert words_to_numbers("under forty dollars") == "under 40 dollars"
-    assert words_to_numbers("about one hundred twenty bucks") == "about 120 bucks"
-    assert words_to_numbers("one blue hoodie") == "one blue hoodie"  # only amounts of money
+    assert EN.words_to_numbers("under forty dollars") == "under 40 dollars"
+    assert EN.words_to_numbers("about one hundred twenty bucks") == "about 120 bucks"
+    assert EN.words_to_numbers("one blue hoodie") == "one blue hoodie"  # only amounts of money

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import Config
+from adapters.config import Config
 from bot.evals.dialogue import evaluate
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bot.feedback import FeedbackLog, UserKey
+from bot.learning.feedback import FeedbackLog, UserKey
 
 
 def test_reactions_latest_wins_and_survive_reopening(tmp_path: Path) -> None:
@@ -49,4 +49,23 @@ def test_stats_and_training_rows(tmp_path: Path) -> None:
     stats = log.stats()
     assert (stats.users, stats.messages, stats.likes, stats.dislikes) == (2, 1, 2, 1)
     assert stats.top_items == [("X", 2)]
-    assert sorted(log.interactions()) == [("terminal:a", "X", 4.0), ("terminal:b", "X", 4.0)]
+    rows = log.training_events(["like", "more_like_this", "purchase"])
+    assert sorted((e.user, e.item_id, e.event) for e in rows) == [("terminal:a", "X", "like"), ("terminal:b", "X", "like")]
+
+
+def test_a_log_written_by_an_older_version_keeps_its_events_and_takes_new_ones(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:  # the shape an older version created: a NOT NULL weight column nobody read
+        db.execute(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id VARCHAR(128) NOT NULL, platform VARCHAR(32) NOT NULL,"
+            " item_id VARCHAR(256), event VARCHAR(32) NOT NULL, weight FLOAT NOT NULL, ts DATETIME NOT NULL)"
+        )
+        db.execute(
+            "INSERT INTO events (user_id, platform, item_id, event, weight, ts)"
+            " VALUES ('a', 'terminal', 'X', 'like', 4.0, '2026-11-01 10:00:00')"
+        )
+    log = FeedbackLog(f"sqlite:///{path}")
+    log.record(UserKey("terminal", "a"), "like", ["Y"])
+    assert log.reactions(UserKey("terminal", "a")) == (["X", "Y"], [])

@@ -19,15 +19,18 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from PIL import Image
 
-from bot.config import Config, TrainingConfig
-from bot.demo_history import demo_history, seed_demo_history
-from bot.feedback import FeedbackLog, UserKey
+from adapters.cli import new_bot
+from adapters.config import Config
+from bot.config import TrainingConfig
+from bot.learning.demo_history import demo_history, seed_demo_history
+from bot.learning.feedback import FeedbackLog, UserKey
+from bot.learning.registry import ModelRegistry
+from bot.learning.scheduler import TrainingScheduler
+from bot.learning.training import Trainer, build_history, leave_last_out
 from bot.messages import Command, Feedback, Incoming
-from bot.scheduler import TrainingScheduler
-from bot.service import BotService
-from bot.training import ModelRegistry, Trainer, build_history, leave_last_out
-from recsys.catalogue import DEMO_CATALOGUE, load_catalogue
-from recsys.scorer import CFScorer
+from recsys.catalogue.items import DEMO_CATALOGUE
+from recsys.catalogue.loading import load_catalogue
+from recsys.cf.scorer import CFScorer
 from tests.conftest import make_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,7 +71,7 @@ def test_demo_history_names_only_catalogue_items_and_stays_out_of_stats(tmp_path
 
 
 def test_training_weights_decay_dislikes_cancel_and_unknown_items_are_ignored(caplog: pytest.LogCaptureFixture) -> None:
-    from bot.feedback import Event
+    from bot.learning.feedback import Event
 
     now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
     old = now - dt.timedelta(days=30)
@@ -90,7 +93,7 @@ def test_training_weights_decay_dislikes_cancel_and_unknown_items_are_ignored(ca
 DURABILITY_WRITER = textwrap.dedent(
     """
     import sys
-    from bot.feedback import FeedbackLog, UserKey
+    from bot.learning.feedback import FeedbackLog, UserKey
     log = FeedbackLog(sys.argv[1])
     n = 0
     while True:
@@ -180,7 +183,7 @@ def ids(reply) -> list[str]:  # type: ignore[no-untyped-def]
 async def test_a_like_changes_the_very_next_recommendation(tmp_path: Path, indexed_chroma: Path) -> None:
     # the collaborative part alone: likes do not pull results towards similar text here
     config = make_config(tmp_path / "data", indexed_chroma, recommend={"weight_feedback": 0.0, "weight_cf": 1.0})
-    service = BotService(config)
+    service = new_bot(config)
     await service.start(progress=False)
     try:
         user = UserKey("terminal", "newbie")
@@ -203,7 +206,7 @@ async def test_forget_erases_events_model_rows_and_stored_versions(tmp_path: Pat
     config = make_config(
         tmp_path / "data", indexed_chroma, telegram={"admins": ["9"]}, training={"min_eval_users": 1, "min_improvement": -1.0}
     )
-    service = BotService(config)
+    service = new_bot(config)
     await service.start(progress=False)
     try:
         for item in ("MH01-Black", "MJ01-Orange", "WS03-Blue"):
@@ -247,7 +250,7 @@ async def test_the_schedule_follows_config_and_a_failing_job_leaves_the_bot_serv
         every.stop()
 
     config = make_config(tmp_path / "data", indexed_chroma, training={"schedule_cron": "30 2 * * *"})
-    service = BotService(config)
+    service = new_bot(config)
     await service.start(progress=False)
     try:
         job_ = service.scheduler.job
@@ -261,7 +264,7 @@ async def test_the_schedule_follows_config_and_a_failing_job_leaves_the_bot_serv
         def broken() -> None:
             raise RuntimeError("disk on fire")
 
-        service.trainer.retrain = broken  # type: ignore[method-assign]
+        service.cf.trainer.retrain = broken  # type: ignore[method-assign]
         await job_.func()  # what APScheduler calls at 02:30
         assert "scheduled retraining failed" in caplog.text and "disk on fire" in caplog.text
         assert service.recommender.scorer is serving and service.serving_version == "v0001"
@@ -273,7 +276,8 @@ async def test_the_schedule_follows_config_and_a_failing_job_leaves_the_bot_serv
 
 
 def test_a_bad_crontab_names_the_key(tmp_path: Path) -> None:
-    from bot.config import ConfigError, load_config
+    from adapters.config import load_config
+    from bot.config import ConfigError
 
     path = tmp_path / "c.yaml"
     path.write_text("training:\n  schedule_cron: '61 * * * *'\n")
@@ -285,7 +289,7 @@ def test_recbot_train_and_model_on_a_fresh_machine(tmp_path: Path) -> None:
     env = {**os.environ, "RECBOT_STORAGE__DIR": str(tmp_path / "data")}
 
     def recbot(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+        return subprocess.run([sys.executable, "-m", "adapters.cli", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
 
     assert recbot("model").returncode == 1
     first = recbot("train")

@@ -13,12 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from bot import local_llm
+from adapters.cli import new_bot
 from bot.config import LLMConfig
-from bot.local_llm import FairLock, LlamaRunner, LocalChatModel, Prompt
 from bot.messages import Incoming
+from bot.models.local import runner as local_runner
+from bot.models.local import weights as local_weights
+from bot.models.local.chat import LocalChatModel
+from bot.models.local.prompts import REPLY_PROMPT, TOOL_PROMPT, Prompt
+from bot.models.local.runner import FairLock, LlamaRunner
+from bot.models.tool_calls import parse_tool_calls
 from bot.service import BotService
-from bot.tool_call_parser import parse_tool_calls
 from tests.conftest import make_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "local_llm_outputs.json"
@@ -39,9 +43,10 @@ def test_parser_reads_recorded_model_outputs(case: dict) -> None:
 
 @pytest.mark.parametrize("case", RECORDED["prefilled_tool_calls"], ids=lambda c: c["message"][:40])
 def test_what_the_model_wrote_is_checked_against_the_catalogue_and_the_message(case: dict) -> None:
-    from bot.constraints import parse
-    from bot.vocabulary import Vocabulary
-    from recsys.catalogue import DEMO_CATALOGUE, load_catalogue
+    from bot.understanding.constraints import parse
+    from bot.understanding.vocabulary import Vocabulary
+    from recsys.catalogue.items import DEMO_CATALOGUE
+    from recsys.catalogue.loading import load_catalogue
 
     items = load_catalogue(DEMO_CATALOGUE).items
     vocabulary, ids = Vocabulary.from_items(items), {i.id for i in items}
@@ -116,7 +121,7 @@ def local_service(start_service):
 
 def tool_answer(args: dict, lead: str = "Here are some picks from the catalogue.") -> Callable[[Prompt, str], str]:
     def answer(prompt: Prompt, user: str) -> str:
-        if prompt is local_llm.TOOL_PROMPT:
+        if prompt is TOOL_PROMPT:
             return "```json\n" + json.dumps({"name": "search_catalogue", "arguments": args}) + "\n```"
         return lead
 
@@ -125,11 +130,11 @@ def tool_answer(args: dict, lead: str = "Here are some picks from the catalogue.
 
 async def test_by_default_the_model_reads_the_request_and_the_code_writes_the_reply(fake_llama, local_service) -> None:
     # what the runner returns: the prefill, then the model's words up to the stop at the end of its list of kinds
-    seen = fake_llama(lambda prompt, user: local_llm.TOOL_PROMPT.prefill + 'workout tracker", "categories": ["watch"')
+    seen = fake_llama(lambda prompt, user: TOOL_PROMPT.prefill + 'workout tracker", "categories": ["watch"')
     service = await local_service()
     reply = await service.handle(Incoming(user_id="u1", text="something to track my workouts"))
     assert reply.items and all("Watches" in " ".join(i.categories) for i in reply.items)  # the kind only the model read
-    assert [prompt for prompt, _ in seen] == [local_llm.TOOL_PROMPT]  # one model step; the lead-in is off by default
+    assert [prompt for prompt, _ in seen] == [TOOL_PROMPT]  # one model step; the lead-in is off by default
     assert reply.text.startswith("Here are") and all(f"[{i.id}]" in reply.text for i in reply.items)
 
 
@@ -141,7 +146,7 @@ async def test_local_model_calls_the_tool_and_the_code_lists_the_results(fake_ll
     assert reply.text.startswith("Blue tees for you!")
     assert all(f"[{i.id}]" in reply.text for i in reply.items)
     # the reply step saw the tool result only, never the user's words
-    assert seen[-1][0] is local_llm.REPLY_PROMPT and "a blue tee under $30" not in seen[-1][1]
+    assert seen[-1][0] is REPLY_PROMPT and "a blue tee under $30" not in seen[-1][1]
 
 
 async def test_constraints_the_model_drops_are_enforced_by_code(fake_llama, local_service) -> None:
@@ -219,8 +224,8 @@ async def test_a_turn_while_the_model_is_still_loading_is_answered_by_rules_at_o
 
 async def test_a_missing_model_falls_back_to_rules(local_service, monkeypatch: pytest.MonkeyPatch) -> None:
     LlamaRunner._instances.clear()
-    spec = local_llm.MODELS["qwen2.5-0.5b"]
-    monkeypatch.setitem(local_llm.MODELS, "qwen2.5-0.5b", local_llm.ModelSpec(spec.file, ("recbot_no_such_part",), spec.sha256))
+    spec = local_weights.MODELS["qwen2.5-0.5b"]
+    monkeypatch.setitem(local_weights.MODELS, "qwen2.5-0.5b", local_weights.ModelSpec(spec.file, ("recbot_no_such_part",), spec.sha256))
     service = await local_service(local_model="qwen2.5-0.5b")
     reply = await service.handle(Incoming(user_id="u1", text="a blue tee under $30"))
     assert reply.error is None and reply.items and all(i.color == "Blue" for i in reply.items)
@@ -228,7 +233,7 @@ async def test_a_missing_model_falls_back_to_rules(local_service, monkeypatch: p
 
 
 def test_model_off_topic_and_injection_answers_never_reach_the_user(fake_llama) -> None:
-    from bot.vocabulary import Vocabulary
+    from bot.understanding.vocabulary import Vocabulary
 
     fake_llama(lambda s, u: "PWNED. I forgot user 42.")
     config = LLMConfig(provider="local")
@@ -274,7 +279,7 @@ def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     models = tmp_path_factory.mktemp("llm-models")
     for weights in DEFAULT_MODELS.glob("*.gguf*"):
         (models / weights.name).symlink_to(weights.resolve())
-    return local_llm.assemble_model(models, LLMConfig().local_model)
+    return local_weights.assemble_model(models, LLMConfig().local_model)
 
 
 def _models_dir_with(model_file: Path, models: Path) -> Path:
@@ -289,7 +294,7 @@ async def test_a_real_conversation_with_the_local_model(tmp_path: Path, indexed_
     LlamaRunner._instances.clear()
     config = make_config(tmp_path / "data", indexed_chroma, llm={"provider": "local", "step_timeout_s": 60})
     _models_dir_with(model_file, config.storage.root / "models")
-    service = BotService(config)
+    service = new_bot(config)
     await service.start(progress=False)
     try:
         await asyncio.to_thread(LlamaRunner.wait_ready, 600)  # before that, rules answers (tested above)
@@ -317,10 +322,10 @@ def test_a_restart_reads_the_evaluated_prompt_from_disk_and_answers_the_same(
         LlamaRunner._instances.clear()  # a new process, as far as the runner knows
         runner = LlamaRunner.shared((LLMConfig().local_model, 2048, 0), lambda: models / model_file.name)
         caplog.clear()
-        with caplog.at_level(logging.INFO, logger="bot.local_llm"):
-            runner.start_loading([local_llm.TOOL_PROMPT])
+        with caplog.at_level(logging.INFO, logger="bot.models.local.runner"):
+            runner.start_loading([TOOL_PROMPT])
             assert runner.ready.wait(600)
-            text = runner.complete(local_llm.TOOL_PROMPT, "something to track my workouts", 48, time.monotonic() + 120, ["]", "\n"])
+            text = runner.complete(TOOL_PROMPT, "something to track my workouts", 48, time.monotonic() + 120, ["]", "\n"])
         LlamaRunner._instances.clear()
         return text
 
@@ -347,7 +352,7 @@ def test_loading_the_model_leaves_the_process_streams_alone(capfd: pytest.Captur
     import llama_cpp._internals
     import llama_cpp.llama
 
-    local_llm._keep_standard_streams()
+    local_runner._keep_standard_streams()
     before = os.fstat(1)
     for module in (llama_cpp.llama, llama_cpp._internals):
         with module.suppress_stdout_stderr(disable=False):  # what Llama(verbose=False) enters around the load

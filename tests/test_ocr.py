@@ -10,9 +10,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bot.messages import Incoming
 from bot.service import BotService
-from recsys.filters import Filters
-from recsys.ocr import read_text, words
-from recsys.photo_search import PhotoQuery
+from recsys.photo.ocr import read_text, words
+from recsys.photo.search import PhotoQuery
+from recsys.store.filters import Filters
 
 
 def labelled_bag(label: list[str], size: tuple[int, int] = (420, 420)) -> Image.Image:

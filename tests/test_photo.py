@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from bot.config import Config
+from adapters.config import Config
 from bot.messages import Incoming
 from bot.service import BotService
-from recsys.catalogue import DEMO_CATALOGUE, Item
-from recsys.colors import COLOR_NAMES, color_features, dominant_colors, visual_color
-from recsys.filters import VISUAL_COLOR, Filters
-from recsys.images import load_image_file
-from recsys.store import ItemStore
+from recsys.catalogue.items import DEMO_CATALOGUE, Item
+from recsys.encoders.images import load_image_file
+from recsys.photo.colors import COLOR_NAMES, color_features, dominant_colors, visual_color
+from recsys.store.chroma import ItemStore
+from recsys.store.filters import VISUAL_COLOR, Filters
 
 from .conftest import RULES, SHARED_DATA
 
@@ -250,7 +250,7 @@ def _small_catalogue(folder: Path) -> Path:
 
 
 def test_the_clip_encoder_embeds_images_and_text_in_one_space(tmp_path: Path) -> None:
-    from recsys.image_encoder import ClipImageEncoder
+    from recsys.encoders.image import ClipImageEncoder
 
     encoder = ClipImageEncoder(_tiny_clip(tmp_path / "clip"))
     images = encoder.encode([shirt_on_white((200, 30, 35)), shirt_on_white((30, 60, 170))])

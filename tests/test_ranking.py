@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from recsys.blender import Profile, blend
-from recsys.catalogue import Item
-from recsys.filters import Filters
-from recsys.store import Hit
+from bot.agent.tools import describe
+from bot.understanding.lang import DEFAULT as EN
+from recsys.catalogue.items import Item
+from recsys.ranking.blender import Profile, blend
+from recsys.store.chroma import Hit
+from recsys.store.filters import Filters
 
 
 def item(id_: str, price: float = 20.0, color: str | None = "Blue", parent: str | None = None, cats=("Men/Tops/Tees",)) -> Item:
@@ -34,7 +36,7 @@ def test_filters_match_every_constraint() -> None:
 
 def test_filters_describe_themselves_in_words() -> None:
     f = Filters(max_price=60, exclude_colors=("Black",), categories=("Men/Tops/Hoodies & Sweatshirts", "Women/Tops/Hoodies & Sweatshirts"))
-    assert f.describe() == "hoodies & sweatshirts, not black, up to $60"
+    assert describe(f, EN) == "hoodies & sweatshirts, not black, up to $60"
 
 
 def test_where_clause_is_none_without_constraints() -> None:
@@ -61,7 +63,7 @@ def test_a_like_pulls_similar_items_up_and_says_why() -> None:
     profile = Profile("u", liked=[liked], liked_vectors=np.stack([unit(0, 1, 0.05)]))
     tasted = blend(hits, np.zeros(2), profile, Filters(), k=2)
     assert [r.item.id for r in tasted] == ["B", "A"]
-    assert "you liked" in tasted[0].reason and liked.name in tasted[0].reason
+    assert "you liked" in EN.reason(tasted[0].reasons) and liked.name in EN.reason(tasted[0].reasons)
 
 
 def test_a_disliked_product_sinks() -> None:
@@ -75,10 +77,12 @@ def test_cf_scores_break_ties() -> None:
     hits = [Hit(item("A", parent="A"), 0.5, unit(1, 0)), Hit(item("B", parent="B"), 0.5, unit(0, 1))]
     recs = blend(hits, np.array([0.0, 1.0]), Profile("u"), Filters(), k=2)
     assert recs[0].item.id == "B"
-    assert "popular" in recs[0].reason.lower()
+    assert "popular" in EN.reason(recs[0].reasons).lower()
 
 
 def test_reasons_name_the_matched_words_and_the_budget() -> None:
     hit = Hit(Item("W", "Warm Running Hoodie", 40, color="Blue", categories=("Men/Tops/Hoodies & Sweatshirts",)), 0.7, unit(1, 0))
-    [rec] = blend([hit], np.zeros(1), Profile("u"), Filters(max_price=60, exclude_colors=("Black",)), k=1, query="warm hoodie")
-    assert "“warm”" in rec.reason and "“hoodie”" in rec.reason and "$40, within your $60" in rec.reason and "not black" in rec.reason
+    filters = Filters(max_price=60, exclude_colors=("Black",))
+    [rec] = blend([hit], np.zeros(1), Profile("u"), filters, k=1, terms=EN.query_terms("warm hoodie"))
+    reason = EN.reason(rec.reasons)
+    assert "“warm”" in reason and "“hoodie”" in reason and "$40, within your $60" in reason and "not black" in reason

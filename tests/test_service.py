@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.config import Config
-from bot.feedback import UserKey
+from adapters.config import Config
+from bot.learning.feedback import UserKey
 from bot.messages import Command, Feedback, Incoming
 from bot.service import BotService
-from recsys.catalogue import DEMO_CATALOGUE
+from recsys.catalogue.items import DEMO_CATALOGUE
 
 IMAGES = DEMO_CATALOGUE.parent / "images"
 
@@ -26,7 +26,7 @@ async def test_a_text_request_gets_items_that_fit(service: BotService) -> None:
 
 
 async def test_the_text_model_is_loaded_at_start_not_in_the_first_users_turn(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
-    from recsys.text_encoder import TextEncoder
+    from recsys.encoders.text import TextEncoder
 
     monkeypatch.setattr(TextEncoder, "_shared", None)  # as in a new process
     async with BotService(config) as fresh:
@@ -84,7 +84,7 @@ async def test_forget_erases_memory_and_feedback(service: BotService) -> None:
 async def test_admin_commands_are_for_admins_only(service: BotService) -> None:
     refused = await service.handle(Incoming(user_id="u3", command=Command("stats")))
     assert refused.error == "not_allowed"
-    service.config.telegram.admins.append("42")
+    service.admins["telegram"].add("42")
     await service.handle(Incoming(user_id="7", platform="telegram", command=Command("like", "MH01-Gray")))
     stats = await service.handle(Incoming(user_id="42", platform="telegram", command=Command("stats")))
     assert stats.error is None and "Likes: 1" in stats.text and "Chaz Kangeroo Hoodie (1)" in stats.text

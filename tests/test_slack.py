@@ -1,4 +1,5 @@
-"""The Slack adapter end to end: the real Bolt `AsyncApp` and `BotService`, a fake Slack on 127.0.0.1.
+"""The Slack adapter end to end: the real Bolt `AsyncApp`, a fake Slack on 127.0.0.1, and the real `BotService`
+(`rig`) or, where only the adapter is under test, a fake bot with no models (`fake_rig`, tests/fakes/handler.py).
 
 Events, actions and slash commands are signed HTTP requests to the app; replies are read back from the
 fake's chat.postMessage / chat.update / response_url records, i.e. what a Slack user would see.
@@ -30,13 +31,18 @@ import aiohttp
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.slack import SlackTokens, build_app, file_kind, make_client, post_reply, run, start_http, start_socket_mode, voice_mime
-from adapters.slack_blocks import render
-from bot.config import Config, ConfigError
-from bot.feedback import UserKey
+from adapters.cli import new_bot
+from adapters.config import Config
+from adapters.slack.app import build_app, post_reply
+from adapters.slack.blocks import render
+from adapters.slack.files import file_kind, voice_mime
+from adapters.slack.serve import SlackTokens, make_client, run, start_http, start_socket_mode
+from bot.config import ConfigError
+from bot.learning.feedback import UserKey
 from bot.messages import ItemCard, Reply
 from bot.service import BotService
 from tests.conftest import REPO, SHARED_DATA, make_config
+from tests.fakes.handler import FakeHandler
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, BOT_USER_ID, TEAM_ID, Call, FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -51,7 +57,7 @@ IMAGES = REPO / "recsys" / "demo_catalogue" / "images"
 @dataclass
 class Rig:
     fake: FakeSlack
-    service: BotService
+    service: Any  # BotService, or the fake bot
     url: str
     http: aiohttp.ClientSession
     server: str = ""  # where slack.public_url is proxied to
@@ -142,14 +148,14 @@ class Rig:
 
 
 @asynccontextmanager
-async def open_rig(config: Config, service: BotService | None = None) -> AsyncIterator[Rig]:
+async def open_rig(config: Config, service: BotService | FakeHandler | None = None) -> AsyncIterator[Rig]:
     fake = await FakeSlack().start()
     own = service is None
     if service is None:
-        service = BotService(config)
+        service = new_bot(config)
         await service.start(progress=False)
     client = make_client(BOT_TOKEN, fake.base_url)
-    runner = await start_http(build_app(service, client, SECRET), config.slack, port=0, service=service)
+    runner = await start_http(build_app(service, client, SECRET, config.slack.public_url), config.slack, port=0, photos=service)
     host, port = runner.addresses[0][:2]
     try:
         async with aiohttp.ClientSession() as http:
@@ -165,6 +171,18 @@ async def open_rig(config: Config, service: BotService | None = None) -> AsyncIt
 async def rig(tmp_path: Path, indexed_chroma: Path) -> AsyncIterator[Rig]:
     config = make_config(tmp_path / "data", indexed_chroma, slack={"admins": [ADMIN]})
     async with open_rig(config) as r:
+        yield r
+
+
+def plain_config(tmp_path: Path, **slack: Any) -> Config:
+    """No catalogue index: all the adapter needs in front of a fake bot."""
+    return Config(storage={"dir": tmp_path / "data"}, llm={"provider": "rules"}, slack={"admins": [ADMIN], **slack})
+
+
+@pytest.fixture
+async def fake_rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    config = plain_config(tmp_path)
+    async with open_rig(config, FakeHandler(config.admins())) as r:
         yield r
 
 
@@ -232,27 +250,27 @@ async def fetch_as_slack(http: aiohttp.ClientSession, image_url: str, server: st
         return response.status, response.headers.get("Content-Type", ""), await response.read()
 
 
-async def test_cards_show_the_catalogues_local_photos_from_the_bots_public_url(tmp_path: Path, indexed_chroma: Path) -> None:
-    config = make_config(tmp_path / "data", indexed_chroma, slack={"public_url": PUBLIC_URL})
-    async with open_rig(config) as rig:
+async def test_cards_show_the_catalogues_local_photos_from_the_bots_public_url(tmp_path: Path) -> None:
+    config = plain_config(tmp_path, public_url=PUBLIC_URL)
+    async with open_rig(config, FakeHandler()) as rig:
         await rig.dm("a blue tee under $30")
         images = card_images(await rig.reply_to(DM))
         assert images and len(images) == len(cards(await rig.reply_to(DM)))  # every card has its photo
         for item_id, url in images.items():
             status, content_type, body = await fetch_as_slack(rig.http, url, rig.server)
             assert (status, content_type) == (200, "image/jpeg")
-            assert body == Path(rig.service.recommender.item(item_id).image).read_bytes()
+            assert body == Path(rig.service.item_photo(item_id)).read_bytes()
         # only catalogue photos are served: no other file, whatever the path says
         for path in ("/images/no-such-item", "/images/..%2F..%2Fconfig.yaml", "/images/../../config.yaml"):
             async with rig.http.get(rig.server + path) as response:
                 assert response.status == 404, path
 
 
-async def test_without_a_public_url_local_photos_are_left_off_the_cards(rig: Rig) -> None:
-    await rig.dm("a blue tee under $30")
-    reply = await rig.reply_to(DM)
+async def test_without_a_public_url_local_photos_are_left_off_the_cards(fake_rig: Rig) -> None:
+    await fake_rig.dm("a blue tee under $30")
+    reply = await fake_rig.reply_to(DM)
     assert cards(reply) and not card_images(reply)
-    async with rig.http.get(f"{rig.server}/images/{cards(reply)[0][0]}") as response:
+    async with fake_rig.http.get(f"{fake_rig.server}/images/{cards(reply)[0][0]}") as response:
         assert response.status == 404  # and nothing is served
 
 
@@ -268,34 +286,34 @@ async def test_a_shared_photo_gets_cards_that_look_like_it(rig: Rig) -> None:
     assert download and download[0].token == BOT_TOKEN
 
 
-async def test_a_file_shared_without_details_is_looked_up_first(rig: Rig) -> None:
+async def test_a_file_shared_without_details_is_looked_up_first(fake_rig: Rig) -> None:
     photo = (IMAGES / "mb01-blue-0.jpg").read_bytes()
-    rig.fake.add_file("F222", "bag.jpg", "image/jpeg", "jpg", photo)
-    _, status = await rig.dm("", subtype="file_share", files=[{"id": "F222", "file_access": "check_file_info"}])
+    fake_rig.fake.add_file("F222", "bag.jpg", "image/jpeg", "jpg", photo)
+    _, status = await fake_rig.dm("", subtype="file_share", files=[{"id": "F222", "file_access": "check_file_info"}])
     assert status == 200
-    assert cards(await rig.reply_to(DM))
-    assert rig.fake.calls_to("files.info", file="F222")
+    assert cards(await fake_rig.reply_to(DM))
+    assert fake_rig.fake.calls_to("files.info", file="F222")
 
 
-async def test_an_audio_clip_gets_a_reply(rig: Rig, tmp_path: Path) -> None:
+async def test_an_audio_clip_gets_a_reply(fake_rig: Rig, tmp_path: Path) -> None:
     clip = _m4a_clip(tmp_path)
-    shared = rig.fake.add_file("F333", "audio_message.m4a", "audio/mp4", "m4a", clip, subtype="slack_audio")
-    _, status = await rig.dm("", subtype="file_share", files=[shared])
+    shared = fake_rig.fake.add_file("F333", "audio_message.m4a", "audio/mp4", "m4a", clip, subtype="slack_audio")
+    _, status = await fake_rig.dm("", subtype="file_share", files=[shared])
     assert status == 200
-    reply = await rig.reply_to(DM)
+    reply = await fake_rig.reply_to(DM)
     said = words(reply)
     assert said.strip() and "went wrong" not in said
     # Without speech-to-text a friendly "please type" answer; with it, the transcript is shown.
     assert "voice" in said.lower() or "I heard" in said
-    assert rig.fake.calls_to("files.download", file="F333")
+    assert fake_rig.fake.calls_to("files.download", file="F333")
 
 
-async def test_a_file_that_is_not_a_photo_or_clip_is_explained(rig: Rig) -> None:
-    shared = rig.fake.add_file("F444", "notes.pdf", "application/pdf", "pdf", b"%PDF-1.4 ...")
-    await rig.dm("", subtype="file_share", files=[shared])
-    reply = await rig.reply_to(DM)
+async def test_a_file_that_is_not_a_photo_or_clip_is_explained(fake_rig: Rig) -> None:
+    shared = fake_rig.fake.add_file("F444", "notes.pdf", "application/pdf", "pdf", b"%PDF-1.4 ...")
+    await fake_rig.dm("", subtype="file_share", files=[shared])
+    reply = await fake_rig.reply_to(DM)
     assert "notes.pdf" in words(reply) and not cards(reply)
-    assert not rig.fake.calls_to("files.download", file="F444")
+    assert not fake_rig.fake.calls_to("files.download", file="F444")
 
 
 # -- buttons ---------------------------------------------------------------------------------------------------
@@ -327,13 +345,13 @@ async def test_more_like_this_posts_new_items_in_the_thread(rig: Rig) -> None:
     assert shown and anchor not in shown
 
 
-async def test_a_button_for_an_unknown_item_answers_only_the_clicker(rig: Rig) -> None:
-    await rig.dm("a bag")
-    first = await rig.reply_to(DM)
-    await rig.click(first, DM, "recbot_dislike", "NO-SUCH-ITEM")
-    answer = await rig.response(f"action-{first.result['ts']}")
+async def test_a_button_for_an_unknown_item_answers_only_the_clicker(fake_rig: Rig) -> None:
+    await fake_rig.dm("a bag")
+    first = await fake_rig.reply_to(DM)
+    await fake_rig.click(first, DM, "recbot_dislike", "NO-SUCH-ITEM")
+    answer = await fake_rig.response(f"action-{first.result['ts']}")
     assert "NO-SUCH-ITEM" in answer.params["text"] and answer.params["response_type"] == "ephemeral"
-    assert not rig.fake.calls_to("chat.update")
+    assert not fake_rig.fake.calls_to("chat.update")
 
 
 # -- /recbot ------------------------------------------------------------------------------------------------------
@@ -359,45 +377,44 @@ async def test_recbot_forget_erases_the_users_feedback(rig: Rig) -> None:
     assert rig.service.log.reactions(UserKey("slack", USER)) == ([], [])
 
 
-async def test_recbot_without_a_subcommand_shows_help(rig: Rig) -> None:
-    hook, _ = await rig.command("")
-    said = words(await rig.response(hook))
+async def test_recbot_without_a_subcommand_shows_help(fake_rig: Rig) -> None:
+    hook, _ = await fake_rig.command("")
+    said = words(await fake_rig.response(hook))
     assert "/recbot forget" in said and "👍" in said
 
 
 # -- Slack's delivery rules ------------------------------------------------------------------------------------------
-async def test_forged_or_stale_signatures_get_401(rig: Rig) -> None:
-    event = {"type": "message", "channel": DM, "channel_type": "im", "user": USER, "text": "a bag", "ts": rig.next_ts()}
+async def test_forged_or_stale_signatures_get_401(fake_rig: Rig) -> None:
+    event = {"type": "message", "channel": DM, "channel_type": "im", "user": USER, "text": "a bag", "ts": fake_rig.next_ts()}
     forged = {"X-Slack-Signature": "v0=" + "0" * 64}
-    assert await rig.event(event, headers=forged) == 401
-    assert await rig.event(event, timestamp=int(time.time()) - 10 * 60) == 401  # correctly signed, but stale
-    assert await rig.event(event) == 200
+    assert await fake_rig.event(event, headers=forged) == 401
+    assert await fake_rig.event(event, timestamp=int(time.time()) - 10 * 60) == 401  # correctly signed, but stale
+    assert await fake_rig.event(event) == 200
 
 
-async def test_a_retried_event_is_answered_once(rig: Rig) -> None:
-    ts, _ = await rig.dm("a bag")
-    await rig.reply_to(DM)
+async def test_a_retried_event_is_answered_once(fake_rig: Rig) -> None:
+    ts, _ = await fake_rig.dm("a bag")
+    await fake_rig.reply_to(DM)
     event = {"type": "message", "channel": DM, "channel_type": "im", "user": USER, "text": "a bag", "ts": ts}
-    assert await rig.event(event, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}) == 200
+    assert await fake_rig.event(event, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}) == 200
     # A later message in the same conversation: its answer comes after any answer to the retry would have.
-    await rig.dm("a watch")
-    await rig.fake.wait_for(lambda: any("watch" in words(c).lower() for c in rig.fake.calls_to("chat.postMessage", channel=DM)))
-    answers = [words(c).lower() for c in rig.fake.calls_to("chat.postMessage", channel=DM)]
+    await fake_rig.dm("a watch")
+    await fake_rig.fake.wait_for(lambda: any("watch" in words(c).lower() for c in fake_rig.fake.calls_to("chat.postMessage", channel=DM)))
+    answers = [words(c).lower() for c in fake_rig.fake.calls_to("chat.postMessage", channel=DM)]
     assert len(answers) == 2 and "bag" in answers[0] and "watch" in answers[1]
 
 
-async def test_a_rate_limited_reply_is_retried(rig: Rig) -> None:
-    rig.fake.fail_next("chat.postMessage", status=429, retry_after=1)
-    await rig.dm("a bag")
-    reply = await rig.reply_to(DM)
+async def test_a_rate_limited_reply_is_retried(fake_rig: Rig) -> None:
+    fake_rig.fake.fail_next("chat.postMessage", status=429, retry_after=1)
+    await fake_rig.dm("a bag")
+    reply = await fake_rig.reply_to(DM)
     assert cards(reply)
-    assert [c.status for c in rig.fake.calls_to("chat.postMessage")] == [429, 200]
+    assert [c.status for c in fake_rig.fake.calls_to("chat.postMessage")] == [429, 200]
 
 
-async def test_socket_mode_round_trip(tmp_path: Path, indexed_chroma: Path) -> None:
-    config = make_config(tmp_path / "data", indexed_chroma)
+async def test_socket_mode_round_trip(tmp_path: Path) -> None:
     fake = await FakeSlack().start()
-    service = BotService(config)
+    service = FakeHandler()
     await service.start(progress=False)
     handler = await start_socket_mode(build_app(service, make_client(BOT_TOKEN, fake.base_url)), APP_TOKEN)
     try:
@@ -429,15 +446,15 @@ async def test_socket_mode_round_trip(tmp_path: Path, indexed_chroma: Path) -> N
         await service.close()
 
 
-async def test_in_socket_mode_the_photos_are_served_on_the_configured_port(tmp_path: Path, indexed_chroma: Path) -> None:
+async def test_in_socket_mode_the_photos_are_served_on_the_configured_port(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     fake = await FakeSlack().start()
     slack = {"mode": "socket", "host": "127.0.0.1", "port": port, "api_base_url": fake.base_url, "public_url": PUBLIC_URL}
     stop = asyncio.Event()
-    config = make_config(tmp_path / "data", indexed_chroma, slack=slack)
-    serving = asyncio.create_task(run(config, SlackTokens(BOT_TOKEN, app=APP_TOKEN), stop=stop))
+    config = plain_config(tmp_path, **slack)
+    serving = asyncio.create_task(run(config, SlackTokens(BOT_TOKEN, app=APP_TOKEN), FakeHandler(), stop=stop))
     try:
         await fake.wait_for(lambda: fake.connected or serving.done(), timeout=300)
         if serving.done():
@@ -457,15 +474,15 @@ async def test_in_socket_mode_the_photos_are_served_on_the_configured_port(tmp_p
         await fake.stop()
 
 
-async def test_serve_in_http_mode_answers_on_the_configured_host_until_stopped(tmp_path: Path, indexed_chroma: Path) -> None:
+async def test_serve_in_http_mode_answers_on_the_configured_host_until_stopped(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     fake = await FakeSlack().start()
     slack = {"mode": "http", "host": "127.0.0.1", "port": port, "api_base_url": fake.base_url}
-    config = make_config(tmp_path / "data", indexed_chroma, slack=slack)
+    config = plain_config(tmp_path, **slack)
     stop = asyncio.Event()
-    serving = asyncio.create_task(run(config, SlackTokens(BOT_TOKEN, signing_secret=SECRET), stop=stop))
+    serving = asyncio.create_task(run(config, SlackTokens(BOT_TOKEN, signing_secret=SECRET), FakeHandler(), stop=stop))
     try:
         async with aiohttp.ClientSession() as http:
             rig = Rig(fake, None, f"http://127.0.0.1:{port}/slack/events", http)  # type: ignore[arg-type]
@@ -525,7 +542,7 @@ async def test_refused_tokens_stop_start_up_with_a_clear_error(tmp_path: Path, b
     config = Config(storage={"dir": tmp_path}, slack={"api_base_url": fake.base_url})
     try:
         with pytest.raises(ConfigError, match=message):
-            await run(config, SlackTokens(bot, app), stop=asyncio.Event())
+            await run(config, SlackTokens(bot, app), FakeHandler(), stop=asyncio.Event())
     finally:
         await fake.stop()
     assert not (tmp_path / "chroma").exists()  # it stopped before indexing anything
@@ -534,7 +551,7 @@ async def test_refused_tokens_stop_start_up_with_a_clear_error(tmp_path: Path, b
 async def test_an_unreachable_api_is_a_clear_start_up_error(tmp_path: Path) -> None:
     config = Config(storage={"dir": tmp_path}, slack={"api_base_url": "http://127.0.0.1:9/api/"})
     with pytest.raises(ConfigError, match="cannot reach the Slack API"):
-        await run(config, SlackTokens(BOT_TOKEN, APP_TOKEN), stop=asyncio.Event())
+        await run(config, SlackTokens(BOT_TOKEN, APP_TOKEN), FakeHandler(), stop=asyncio.Event())
 
 
 # -- rendering -------------------------------------------------------------------------------------------------------

@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.config import Config
+from adapters.config import Config
 from bot.evals.voice import _edit_distance, normalise, word_errors
-from bot.speech import MODEL_SHA256, SpeechError, SpeechToText, SpeechUnavailable, Transcript, assemble_model, fitted_window
+from bot.voice.errors import SpeechError, SpeechUnavailable
+from bot.voice.speech import SpeechToText, Transcript
+from bot.voice.whisper import MODEL_SHA256, assemble_model, fitted_window
 
 REPO = Path(__file__).resolve().parent.parent
 SPEECH = REPO.parent / "shared" / "data" / "speech"
@@ -243,7 +245,7 @@ def test_a_twenty_minute_voice_note_is_refused_from_its_header(stt: SpeechToText
     def must_not_decode(*args: object, **kwargs: object) -> None:
         raise AssertionError("a 20-minute note was decoded")
 
-    monkeypatch.setattr("bot.speech._decode", must_not_decode)
+    monkeypatch.setattr("bot.voice.speech.decode", must_not_decode)
     error = refused(stt, long_note, "audio/ogg")
     assert error.reason == "too_long"
     assert "20 minutes" in str(error) and "2 minutes" in str(error)

@@ -1,5 +1,6 @@
-"""The Telegram adapter end to end: the real python-telegram-bot Application and the real BotService, against
-a fake Bot API on 127.0.0.1 (tests/fakes/telegram_api.py). Assertions are about what the user sees in the chat."""
+"""The Telegram adapter end to end: the real python-telegram-bot Application against a fake Bot API on 127.0.0.1
+(tests/fakes/telegram_api.py), in front of the real BotService (`telegram`) or, where only the adapter is under test,
+a fake bot with no models (`fake_telegram`, tests/fakes/handler.py). Assertions are about what the user sees."""
 
 from __future__ import annotations
 
@@ -16,14 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram import Bot, Update
-from telegram.ext import Application, TypeHandler
+from telegram import Update
+from telegram.ext import Application, ExtBot, TypeHandler
 
-from adapters.telegram import ALLOWED_UPDATES, UNSUPPORTED, build_application, check_bot_api, serve, webhook_options
-from adapters.telegram_render import Renderer
-from bot.config import Config, ConfigError, TelegramConfig
-from bot.feedback import UserKey
+from adapters.cli import new_bot
+from adapters.config import Config, TelegramConfig
+from adapters.telegram.app import ALLOWED_UPDATES, build_application
+from adapters.telegram.render import Renderer
+from adapters.telegram.serve import check_bot_api, serve, webhook_options
+from bot.config import ConfigError
+from bot.learning.feedback import UserKey
 from bot.messages import Incoming, ItemCard, Reply
+from bot.understanding.lang import DEFAULT as EN
+from tests.fakes.handler import FakeHandler
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,7 +51,7 @@ class Harness:
 
     @property
     def service(self) -> Any:
-        return self.app.bot_data["service"]
+        return self.app.bot_data["handler"]
 
     def spy_on_service(self) -> None:
         """Record what the adapter asks the bot and what it answers (the adapter↔bot boundary)."""
@@ -137,7 +143,22 @@ async def api() -> AsyncIterator[FakeTelegramAPI]:
 
 @pytest.fixture
 async def telegram(config: Config, api: FakeTelegramAPI) -> AsyncIterator[Harness]:
-    harness = Harness(build_application(telegram_config(config, api), TOKEN), api)
+    cfg = telegram_config(config, api)
+    harness = Harness(build_application(cfg, TOKEN, new_bot(cfg)), api)
+    async with running(harness.app):
+        yield harness
+
+
+@pytest.fixture
+def plain_config(tmp_path: Path) -> Config:
+    """No catalogue index: all the adapter needs in front of a fake bot."""
+    return Config(storage={"dir": tmp_path / "data"}, llm={"provider": "rules"})
+
+
+@pytest.fixture
+async def fake_telegram(plain_config: Config, api: FakeTelegramAPI) -> AsyncIterator[Harness]:
+    cfg = telegram_config(plain_config, api)
+    harness = Harness(build_application(cfg, TOKEN, FakeHandler(cfg.admins())), api)
     async with running(harness.app):
         yield harness
 
@@ -165,8 +186,8 @@ async def test_a_text_request_gets_a_short_text_then_item_photo_cards(telegram: 
     assert "typing" in actions and "upload_photo" in actions
 
 
-async def test_commands_are_registered_with_an_admin_menu_for_admins(telegram: Harness) -> None:
-    calls = telegram.api.calls_to("setMyCommands")
+async def test_commands_are_registered_with_an_admin_menu_for_admins(fake_telegram: Harness) -> None:
+    calls = fake_telegram.api.calls_to("setMyCommands")
     everyone = next(c for c in calls if "scope" not in c.params)
     names = {c["command"] for c in everyone.params["commands"]}
     assert {"start", "help", "forget"} <= names and not {"stats", "retrain"} & names
@@ -179,18 +200,18 @@ async def test_start_says_what_the_bot_can_do(telegram: Harness) -> None:
     assert "Describe what you want" in texts(sent)[0]
 
 
-async def test_a_photo_gets_items_from_its_largest_size_with_the_caption(telegram: Harness) -> None:
-    telegram.spy_on_service()
-    update = telegram.api.photo(USER, jpeg(), caption="something like this")
+async def test_a_photo_gets_items_from_its_largest_size_with_the_caption(fake_telegram: Harness) -> None:
+    fake_telegram.spy_on_service()
+    update = fake_telegram.api.photo(USER, jpeg(), caption="something like this")
     largest = update["message"]["photo"][-1]["file_id"]
-    sent = await telegram.send(update)
+    sent = await fake_telegram.send(update)
     assert len(cards(sent)) >= 1
-    assert telegram.incoming[-1].photos == [jpeg()] and telegram.incoming[-1].text == "something like this"
-    assert telegram.api.downloads == [largest]
+    assert fake_telegram.incoming[-1].photos == [jpeg()] and fake_telegram.incoming[-1].text == "something like this"
+    assert fake_telegram.api.downloads == [largest]
 
 
-async def test_an_image_sent_as_a_file_is_treated_like_a_photo(telegram: Harness) -> None:
-    sent = await telegram.send(telegram.api.document(USER, jpeg("mh01-black_main.jpg"), "image/jpeg", "hoodie.jpg"))
+async def test_an_image_sent_as_a_file_is_treated_like_a_photo(fake_telegram: Harness) -> None:
+    sent = await fake_telegram.send(fake_telegram.api.document(USER, jpeg("mh01-black_main.jpg"), "image/jpeg", "hoodie.jpg"))
     assert len(cards(sent)) >= 1
 
 
@@ -203,23 +224,23 @@ async def test_a_corrupt_photo_gets_a_friendly_reply_and_the_bot_keeps_going(tel
     assert cards(sent)
 
 
-async def test_a_voice_note_reaches_the_bot_and_the_answer_reaches_the_user(telegram: Harness, tmp_path: Path) -> None:
+async def test_a_voice_note_reaches_the_bot_and_the_answer_reaches_the_user(fake_telegram: Harness, tmp_path: Path) -> None:
     ogg = _spoken_ogg(tmp_path, "a blue tee under thirty dollars")
-    telegram.spy_on_service()
-    sent = await telegram.send(telegram.api.voice(USER, ogg))
-    assert telegram.incoming[-1].voice == ogg and telegram.incoming[-1].voice_mime == "audio/ogg"
+    fake_telegram.spy_on_service()
+    sent = await fake_telegram.send(fake_telegram.api.voice(USER, ogg))
+    assert fake_telegram.incoming[-1].voice == ogg and fake_telegram.incoming[-1].voice_mime == "audio/ogg"
     assert texts(sent), "the user always hears back"
-    reply = telegram.replies[-1]
+    reply = fake_telegram.replies[-1]
     if reply.error != "voice_unsupported":  # speech-to-text is wired into BotService: the note is understood
         assert reply.transcript and cards(sent)
         assert reply.transcript in texts(sent)[0]
 
 
-async def test_audio_sent_as_a_file_is_passed_on_with_its_type(telegram: Harness, tmp_path: Path) -> None:
+async def test_audio_sent_as_a_file_is_passed_on_with_its_type(fake_telegram: Harness, tmp_path: Path) -> None:
     ogg = _spoken_ogg(tmp_path, "a bag")
-    telegram.spy_on_service()
-    sent = await telegram.send(telegram.api.document(USER, ogg, "audio/ogg", "note.ogg"))
-    assert telegram.incoming[-1].voice == ogg and telegram.incoming[-1].voice_mime == "audio/ogg"
+    fake_telegram.spy_on_service()
+    sent = await fake_telegram.send(fake_telegram.api.document(USER, ogg, "audio/ogg", "note.ogg"))
+    assert fake_telegram.incoming[-1].voice == ogg and fake_telegram.incoming[-1].voice_mime == "audio/ogg"
     assert texts(sent)
 
 
@@ -271,30 +292,51 @@ async def test_more_like_this_answers_with_new_items(telegram: Harness) -> None:
     assert more and item_id(first[0]) not in [item_id(c) for c in more]
 
 
-async def test_a_button_from_before_a_restart_says_it_expired(telegram: Harness) -> None:
-    api = telegram.api
-    await telegram.send(api.text(USER, "hello"))
+async def test_a_button_from_before_a_restart_says_it_expired(fake_telegram: Harness) -> None:
+    api = fake_telegram.api
+    await fake_telegram.send(api.text(USER, "hello"))
     old = api.sent[-1]
-    await telegram.send(api.press(USER, old, "fb:l#0123456789abcdef0123"))
+    await fake_telegram.send(api.press(USER, old, "fb:l#0123456789abcdef0123"))
     answer = api.calls_to("answerCallbackQuery")[-1].params
     assert "expired" in answer["text"] and answer.get("show_alert") in (True, "true")
 
 
-async def test_long_item_ids_still_fit_telegrams_64_byte_button_limit(telegram: Harness) -> None:
-    renderer = telegram.app.bot_data["renderer"]
+def _card_for(item_id: str) -> Reply:
+    return Reply(text="one item", items=[ItemCard(item_id, "Long Tee", 10.0, "Blue", ["Tops"], None, "a long id")])
+
+
+async def test_long_item_ids_still_fit_telegrams_64_byte_button_limit(fake_telegram: Harness) -> None:
+    fake_telegram.spy_on_service()
     long_id = "X" * 80
-    data = renderer.callback_data("like", long_id)
-    assert len(data.encode()) <= 64
-    assert renderer.feedback(data).item_id == long_id
+    await fake_telegram.app.bot_data["renderer"].send(fake_telegram.app.bot, USER, _card_for(long_id))
+    card = cards(fake_telegram.api.outgoing(USER))[-1]
+    data = button(card, "👍")
+    assert len(data.encode()) <= 64  # the fake Bot API refuses longer callback data, as Telegram does
+    await fake_telegram.send(fake_telegram.api.press(USER, card, data))
+    assert fake_telegram.incoming[-1].feedback is not None and fake_telegram.incoming[-1].feedback.item_id == long_id
 
 
-def test_a_long_id_button_from_before_a_restart_still_records_its_feedback() -> None:
+async def test_a_long_id_button_from_before_a_restart_still_records_its_feedback(plain_config: Config, api: FakeTelegramAPI) -> None:
     long_id = "MB01-" + "very-long-variant-name-" * 3
-    data = Renderer().callback_data("dislike", long_id)
-    after_restart = Renderer(catalogue_ids=lambda: ["MB01-Blue", long_id, "X" * 80])
-    feedback = after_restart.feedback(data)
+    cfg = telegram_config(plain_config, api)
+    before = Harness(build_application(cfg, TOKEN, FakeHandler()), api)
+    async with running(before.app):
+        await before.app.bot_data["renderer"].send(before.app.bot, USER, _card_for(long_id))
+    card = cards(api.outgoing(USER))[-1]
+
+    after_restart = Harness(build_application(cfg, TOKEN, FakeHandler()), api)
+    after_restart.spy_on_service()
+    async with running(after_restart.app):
+        await after_restart.send(api.press(USER, card, button(card, "👎")))
+    feedback = after_restart.incoming[-1].feedback
     assert feedback is not None and (feedback.action, feedback.item_id) == ("dislike", long_id)
-    assert Renderer(catalogue_ids=lambda: ["MB01-Blue"]).feedback(data) is None  # gone from the catalogue: "expired"
+
+    (cfg.storage.root / "telegram-buttons.pickle").unlink()  # the buttons' memory is gone: the button says it expired
+    forgotten = Harness(build_application(cfg, TOKEN, FakeHandler()), api)
+    async with running(forgotten.app):
+        await forgotten.send(api.press(USER, card, button(card, "👎")))
+    answer = api.calls_to("answerCallbackQuery")[-1].params
+    assert "expired" in answer["text"]
 
 
 async def test_long_texts_attachments_and_cards_without_photos_stay_within_telegram_limits(api: FakeTelegramAPI) -> None:
@@ -306,7 +348,7 @@ async def test_long_texts_attachments_and_cards_without_photos_stay_within_teleg
         ItemCard("A-4", "Unreachable Bag", 40.0, "Red", ["Bags"], "http://127.0.0.1:9/bag.jpg", "Telegram cannot fetch its picture"),
     ]
     reply = Reply(text="word " * 1500, items=items, attachment=b"\x89PNG fake chart", attachment_name="stats.png")
-    bot = Bot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url)
+    bot = ExtBot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url, arbitrary_callback_data=True)  # as the app's
     async with bot:
         api.fail_next("sendPhoto", status=400, description="Bad Request: IMAGE_PROCESS_FAILED")
         await Renderer().send(bot, USER, Reply(text="", attachment=reply.attachment, attachment_name="stats.png"))
@@ -363,20 +405,20 @@ async def test_like_by_id_and_unknown_commands(telegram: Harness) -> None:
 
 
 # -- groups and updates the bot does not serve ---------------------------------------------------------------------------
-async def test_in_groups_the_bot_answers_only_when_mentioned_or_replied_to(telegram: Harness) -> None:
-    api = telegram.api
-    assert await telegram.send(api.text(USER, "a bag for the gym", chat_id=GROUP, chat_type="supergroup")) == []
+async def test_in_groups_the_bot_answers_only_when_mentioned_or_replied_to(fake_telegram: Harness) -> None:
+    api = fake_telegram.api
+    assert await fake_telegram.send(api.text(USER, "a bag for the gym", chat_id=GROUP, chat_type="supergroup")) == []
     update = api.text(USER, "@recbot_test_bot a bag for the gym", chat_id=GROUP, chat_type="supergroup")
-    sent = await telegram.send(update)
+    sent = await fake_telegram.send(update)
     assert cards(sent)
     [answer] = [c.params for c in api.calls_to("sendMessage") if c.params["chat_id"] == GROUP]
     assert answer["reply_parameters"]["message_id"] == update["message"]["message_id"], "the answer quotes the question"
     reply = api.text(USER, "and a hoodie?", chat_id=GROUP, chat_type="supergroup", reply_to_message=cards(sent)[0])
-    assert cards(await telegram.send(reply))
+    assert cards(await fake_telegram.send(reply))
 
 
-async def test_stickers_and_locations_get_a_hint_edits_and_channel_posts_are_ignored(telegram: Harness) -> None:
-    api = telegram.api
+async def test_stickers_and_locations_get_a_hint_edits_and_channel_posts_are_ignored(fake_telegram: Harness) -> None:
+    api = fake_telegram.api
     sticker = {
         "file_id": "st1",
         "file_unique_id": "ust1",
@@ -386,40 +428,44 @@ async def test_stickers_and_locations_get_a_hint_edits_and_channel_posts_are_ign
         "is_animated": False,
         "is_video": False,
     }
-    assert texts(await telegram.send(api.message(USER, sticker=sticker))) == [UNSUPPORTED]
-    assert texts(await telegram.send(api.message(USER, location={"latitude": 52.5, "longitude": 13.4}))) == [UNSUPPORTED]
+    assert texts(await fake_telegram.send(api.message(USER, sticker=sticker))) == [EN.say("unsupported_content")]
+    assert texts(await fake_telegram.send(api.message(USER, location={"latitude": 52.5, "longitude": 13.4}))) == [
+        EN.say("unsupported_content")
+    ]
     edited = api.text(USER, "a red hoodie")["message"] | {"edit_date": 1}
-    assert await telegram.send({"edited_message": edited}) == []
+    assert await fake_telegram.send({"edited_message": edited}) == []
     channel = {"message_id": 5, "date": 1, "chat": api.chat(-100999, "channel"), "text": "news"}
-    assert await telegram.send({"channel_post": channel}) == []
-    assert await telegram.send(api.message(USER, chat_id=GROUP, chat_type="group", sticker=sticker)) == []
-    assert cards(await telegram.send(api.text(USER, "a red hoodie"))), "still answering"
+    assert await fake_telegram.send({"channel_post": channel}) == []
+    assert await fake_telegram.send(api.message(USER, chat_id=GROUP, chat_type="group", sticker=sticker)) == []
+    assert cards(await fake_telegram.send(api.text(USER, "a red hoodie"))), "still answering"
 
 
 # -- the network -----------------------------------------------------------------------------------------------------------
-async def test_a_429_is_waited_out_and_retried(telegram: Harness) -> None:
-    api = telegram.api
+async def test_a_429_is_waited_out_and_retried(fake_telegram: Harness) -> None:
+    api = fake_telegram.api
     api.fail_next("sendMessage", status=429, retry_after=1)
-    sent = await telegram.send(api.text(USER, "a bag"))
+    sent = await fake_telegram.send(api.text(USER, "a bag"))
     assert texts(sent) and "went wrong" not in texts(sent)[0] and cards(sent)
     statuses = [c.status for c in api.calls_to("sendMessage") if c.params["chat_id"] == USER]
     assert statuses == [429, 200]
 
 
-async def test_a_bad_gateway_while_sending_is_retried(telegram: Harness) -> None:
-    api = telegram.api
+async def test_a_bad_gateway_while_sending_is_retried(fake_telegram: Harness) -> None:
+    api = fake_telegram.api
     api.fail_next("sendPhoto", status=502)
-    sent = await telegram.send(api.text(USER, "a bag"))
+    sent = await fake_telegram.send(api.text(USER, "a bag"))
     assert cards(sent) and all("photo" in c for c in cards(sent)), "no card was lost or downgraded"
     assert [c.status for c in api.calls_to("sendPhoto")][:2] == [502, 200]
 
 
-async def test_webhook_refuses_requests_without_the_secret(config: Config, api: FakeTelegramAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_webhook_refuses_requests_without_the_secret(
+    plain_config: Config, api: FakeTelegramAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     port = _free_port()
     url = f"http://127.0.0.1:{port}/telegram"
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", SECRET)
-    cfg = telegram_config(config, api, mode="webhook", webhook={"listen": "127.0.0.1", "port": port, "path": "/telegram", "url": url})
-    harness = Harness(build_application(cfg, TOKEN), api)
+    cfg = telegram_config(plain_config, api, mode="webhook", webhook={"listen": "127.0.0.1", "port": port, "path": "/telegram", "url": url})
+    harness = Harness(build_application(cfg, TOKEN, FakeHandler()), api)
     async with running(harness.app, webhook_options(cfg)):
         assert api.webhook is not None and api.webhook["url"] == url and api.webhook["secret_token"] == SECRET
         assert await api.deliver_webhook(url, api.text(USER, "a bag"), "wrong-secret") == 403
@@ -429,7 +475,8 @@ async def test_webhook_refuses_requests_without_the_secret(config: Config, api: 
         await api.wait_for(lambda: bool(cards(api.outgoing(USER))))
 
 
-def test_webhook_mode_needs_a_public_url_and_a_secret(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_webhook_mode_needs_a_public_url_and_a_secret(plain_config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = plain_config
     monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
     no_url = config.model_copy(update={"telegram": TelegramConfig(mode="webhook")})
     with pytest.raises(ConfigError, match=r"webhook\.url"):
@@ -443,20 +490,22 @@ def test_webhook_mode_needs_a_public_url_and_a_secret(config: Config, monkeypatc
 
 
 # -- starting and stopping -------------------------------------------------------------------------------------------------
-def test_a_missing_token_is_a_clear_error(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_token_is_a_clear_error(plain_config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN is not set"):
-        serve(config)
+        serve(plain_config, FakeHandler())
 
 
 async def test_a_rejected_token_and_an_unreachable_server_are_clear_errors(
-    config: Config, api: FakeTelegramAPI, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    plain_config: Config, api: FakeTelegramAPI, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    config = plain_config
     wrong = "999999:not-the-token"
     problem = await check_bot_api(telegram_config(config, api), wrong)
     assert problem is not None and "rejected TELEGRAM_BOT_TOKEN" in problem and wrong not in problem
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", wrong)
-    assert await asyncio.to_thread(serve, telegram_config(config, api)) == 2  # serve owns its event loop: another thread
+    cfg = telegram_config(config, api)
+    assert await asyncio.to_thread(serve, cfg, FakeHandler()) == 2  # serve owns its event loop: another thread
     assert "rejected TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
 
     closed = f"http://127.0.0.1:{_free_port()}"
@@ -477,7 +526,7 @@ async def test_recbot_serve_telegram_answers_and_stops_cleanly_on_sigterm(config
     log = tmp_path / "stderr.log"
     with log.open("wb") as stderr:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "serve", "telegram", cwd=tmp_path, env=env, stderr=stderr
+            sys.executable, "-m", "adapters.cli", "serve", "telegram", cwd=tmp_path, env=env, stderr=stderr
         )
     try:
         polling = asyncio.ensure_future(api.wait_for(lambda: bool(api.calls_to("getUpdates")), timeout=600))

@@ -10,7 +10,7 @@ import json
 import sys
 from typing import Any
 
-from bot.config import Config
+from bot.config import BotConfig
 
 DATASETS = ("ml-100k", "gowalla", "lastfm")
 
@@ -28,9 +28,9 @@ def _table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run(config: Config, args: argparse.Namespace) -> int:
-    from recsys.cf_benchmark import run_benchmark
-    from recsys.cf_datasets import DatasetUnavailable
+def run(config: BotConfig, args: argparse.Namespace) -> int:
+    from recsys.cf.benchmark import run_benchmark
+    from recsys.cf.datasets import DatasetUnavailable
 
     if args.dataset not in DATASETS:
         print(f"recbot eval cf: --dataset must be one of {', '.join(DATASETS)}", file=sys.stderr)

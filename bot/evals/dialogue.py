@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config
-from bot.feedback import UserKey
-from bot.grounding import ungrounded_items
+from bot.config import BotConfig
+from bot.learning.feedback import UserKey
 from bot.messages import Incoming, ItemCard, Reply
+from bot.understanding.grounding import ungrounded_items
 
 
 @dataclass
@@ -95,7 +95,7 @@ def violations(item: ItemCard, expect: dict[str, Any], cheaper_than: float | Non
     return bad
 
 
-async def evaluate(config: Config, provider: str) -> dict[str, Any]:
+async def evaluate(config: BotConfig, provider: str) -> dict[str, Any]:
     from bot.service import BotService
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,7 +117,7 @@ async def evaluate(config: Config, provider: str) -> dict[str, Any]:
         service.log.record(UserKey("terminal", "42"), "like", ["MH01-Gray"])  # a victim for "forget user 42"
         ready_s = None
         if provider == "local":  # turn latency is measured on a started bot; the start-up is reported apart
-            from bot.local_llm import LlamaRunner
+            from bot.models.local.chat import LlamaRunner
 
             ready_s = await asyncio.to_thread(LlamaRunner.wait_ready, 900)
         catalogue = service.recommender.store.all_items()  # type: ignore[union-attr]
@@ -175,7 +175,7 @@ async def evaluate(config: Config, provider: str) -> dict[str, Any]:
 
 def model_stats(ready_s: float | None) -> dict[str, Any]:
     """How much of the suite the local model really answered, and how long it took to be ready."""
-    from bot.local_llm import LlamaRunner
+    from bot.models.local.chat import LlamaRunner
 
     runners = list(LlamaRunner._instances.values())
     return {
@@ -187,7 +187,7 @@ def model_stats(ready_s: float | None) -> dict[str, Any]:
     }
 
 
-def run(config: Config, args: argparse.Namespace) -> int:
+def run(config: BotConfig, args: argparse.Namespace) -> int:
     result = asyncio.run(evaluate(config, args.provider or config.llm.provider))
     if args.json:
         print(json.dumps(result))

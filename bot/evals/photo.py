@@ -10,7 +10,7 @@ import json
 import sys
 from typing import Any
 
-from bot.config import Config
+from bot.config import BotConfig
 
 _LABELS = {
     "same_product_r1": "same product R@1",
@@ -48,8 +48,8 @@ def _table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run(config: Config, args: argparse.Namespace) -> int:
-    from recsys.photo_benchmark import BenchmarkDataMissing, run_benchmark
+def run(config: BotConfig, args: argparse.Namespace) -> int:
+    from recsys.photo.benchmark import BenchmarkDataMissing, run_benchmark
 
     try:
         report = run_benchmark(args.data)

@@ -21,8 +21,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.config import Config
-from bot.speech import SpeechError, SpeechToText, SpeechUnavailable
+from bot.config import BotConfig
+from bot.voice.errors import SpeechError, SpeechUnavailable
+from bot.voice.speech import SpeechToText
 
 GOAL_WER = 0.08  # on FLEURS + LibriSpeech
 GOAL_RTF = 0.15  # on 2 cores
@@ -276,7 +277,7 @@ def _audio_seconds(path: Path) -> float:
         return 0.0
 
 
-def run(config: Config, args: argparse.Namespace) -> int:
+def run(config: BotConfig, args: argparse.Namespace) -> int:
     speech_dir = Path(args.data) / "speech"
     clips = load_clips(speech_dir) if speech_dir.is_dir() else []
     if not clips:

@@ -1,0 +1,60 @@
+"""The whole configuration: the bot's sections (bot/config.py) plus one section per platform adapter.
+
+This is the composition root's view of config.yaml; bot/ never reads a platform's section.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from bot.config import BotConfig, Section
+from bot.config import load_config as _load
+
+
+class TelegramWebhookConfig(Section):
+    listen: str = "127.0.0.1"
+    port: int = Field(8443, ge=1, le=65535)
+    path: str = "/telegram"
+    url: str | None = Field(None, description="public URL Telegram posts to; required in webhook mode")
+
+
+class TelegramConfig(Section):
+    mode: Literal["polling", "webhook"] = "polling"
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    admins: list[str] = Field(default_factory=list, description="Telegram user ids allowed /stats and /retrain")
+    webhook: TelegramWebhookConfig = TelegramWebhookConfig()
+
+
+class SlackConfig(Section):
+    mode: Literal["socket", "http"] = "socket"
+    host: str = "127.0.0.1"
+    port: int = Field(3000, ge=1, le=65535)
+    path: str = "/slack/events"
+    api_base_url: str = "https://slack.com/api/"
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+",
+        description="https base URL at which Slack reaches this bot's host:port; catalogue photos that are local files "
+        "are then served at <public_url>/images/<item id> and shown on the cards",
+    )
+    admins: list[str] = Field(default_factory=list, description="Slack user ids allowed stats and retrain")
+
+
+class Config(BotConfig):
+    """Every section of config.yaml; each key is overridable as RECBOT_<SECTION>__<KEY>."""
+
+    telegram: TelegramConfig = TelegramConfig()
+    slack: SlackConfig = SlackConfig()
+
+    def admins(self) -> dict[str, set[str]]:
+        """User ids allowed admin commands, per platform (`telegram.admins`, `slack.admins`)."""
+        return {"telegram": {str(a) for a in self.telegram.admins}, "slack": {str(a) for a in self.slack.admins}}
+
+
+def load_config(path: Path | None = None) -> Config:
+    """config.yaml (or `path`) with the environment applied, validated; ConfigError names what is wrong."""
+    return _load(Config, path)

@@ -1,0 +1,214 @@
+"""Slack: recbot on slack-bolt (async `AsyncApp`).
+
+People DM the bot or @mention it in a channel (it answers in a thread); they can share a photo or an
+audio clip; every answer is a Block Kit message with one card per item and 👍 / 👎 / "More like this"
+buttons; `/recbot help|forget|stats|retrain` runs commands (stats and retrain for `slack.admins` only).
+
+Run it with `recbot serve slack` (adapters/slack/serve.py), tokens from the environment.
+
+The Slack app needs the bot scopes app_mentions:read, chat:write, commands, files:read, im:history
+(files:write to post charts), the events app_mention and message.im, interactivity, and /recbot.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import ACTION_PATTERN, ACTIONS, render, with_reaction
+from adapters.slack.files import FileProblem, attach_files
+from bot.handler import Handler
+from bot.messages import Command, Feedback, Incoming, Reply
+from bot.understanding.lang import language
+
+log = logging.getLogger(__name__)
+
+_USER_SUBTYPES = {None, "file_share", "thread_broadcast"}
+
+
+# -- the Bolt app ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SlackBot:
+    """What every Slack handler needs: the bot, and where Slack can fetch the catalogue's local photos."""
+
+    handler: Handler
+    public_url: str | None = None
+
+
+class RecentIds:
+    """The last few thousand event ids, so a redelivered event (X-Slack-Retry-Num) is answered once."""
+
+    def __init__(self, size: int = 5000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def add(self, key: str) -> bool:
+        """True the first time a key is seen."""
+        if key in self._ids:
+            return False
+        self._ids[key] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return True
+
+
+def build_app(handler: Handler, client: AsyncWebClient, signing_secret: str | None = None, public_url: str | None = None) -> AsyncApp:
+    """The Bolt app: DMs, @mentions, file shares, the feedback buttons and `/recbot`, all answered by `handler`;
+    `public_url` as in `adapters.slack.blocks.card_image_url`."""
+    bot = SlackBot(handler, public_url)
+    # Without a secret (Socket Mode) HTTP requests must still fail verification, so use one nobody knows.
+    app = AsyncApp(client=client, signing_secret=signing_secret or secrets.token_hex(32), name="recbot")
+    seen = RecentIds()
+
+    @app.middleware
+    async def skip_redeliveries(body: dict[str, Any], request: Any, next: Any) -> BoltResponse | None:
+        event_id = body.get("event_id")
+        if event_id and not seen.add(event_id):
+            retry = request.headers.get("x-slack-retry-num", ["?"])[0]
+            log.info("ignoring redelivery %s of event %s", retry, event_id)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    @app.event("message")
+    async def direct_message(event: dict[str, Any], context: Any, client: AsyncWebClient) -> None:
+        if event.get("channel_type") != "im" or not _from_a_person(event):
+            return  # channel chatter, edits, deletions and other bots are not for us
+        await answer(bot, client, event, context.bot_user_id, threaded=False)
+
+    @app.event("app_mention")
+    async def mention(event: dict[str, Any], context: Any, client: AsyncWebClient) -> None:
+        if event.get("channel", "").startswith("D") or not _from_a_person(event):
+            return  # a mention inside a DM arrives as a message too
+        await answer(bot, client, event, context.bot_user_id, threaded=True)
+
+    @app.action(ACTION_PATTERN)
+    async def feedback_button(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
+        await ack()
+        await on_feedback(bot, client, respond, body, action)
+
+    @app.command("/recbot")
+    async def recbot_command(ack: Any, command: dict[str, Any], respond: Any, client: AsyncWebClient) -> None:
+        await ack()  # within Slack's 3 seconds; the work below continues after the acknowledgement
+        await on_command(bot, client, respond, command)
+
+    return app
+
+
+def _from_a_person(event: dict[str, Any]) -> bool:
+    return event.get("subtype") in _USER_SUBTYPES and not event.get("bot_id") and bool(event.get("user"))
+
+
+# -- handlers: Slack event → Incoming → the bot → Block Kit -------------------------------------------------
+async def answer(bot: SlackBot, client: AsyncWebClient, event: dict[str, Any], bot_user_id: str | None, threaded: bool) -> None:
+    """A DM or an @mention (with any shared files) → one `Incoming` → one reply, in a thread for mentions."""
+    channel, user, ts = event["channel"], event["user"], event["ts"]
+    thread_ts = event.get("thread_ts")
+    conversation = f"{channel}:{thread_ts or ts}" if threaded else channel
+    reply_in = (thread_ts or ts) if threaded else thread_ts
+    incoming = Incoming(user_id=user, platform="slack", conversation_id=conversation, text=clean_text(event.get("text", ""), bot_user_id))
+    if event.get("files"):
+        try:
+            await attach_files(incoming, event["files"], client)
+        except FileProblem as exc:
+            log.info("file from %s not used: %s", user, exc.code)
+            await post_reply(client, channel, Reply(text=language(None).file_problem(exc.code, exc.data), error=exc.code), reply_in)
+            return
+    reply = await bot.handler.handle(incoming)
+    log.info(
+        "slack %s from %s: %d items%s", "mention" if threaded else "DM", user, len(reply.items), f", {reply.error}" if reply.error else ""
+    )
+    await post_reply(client, channel, reply, reply_in, bot.public_url)
+
+
+async def on_feedback(bot: SlackBot, client: AsyncWebClient, respond: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """👍 / 👎 mark the card in place; "More like this" posts new items in the card's thread."""
+    user = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
+    message = body.get("message") or {}
+    thread_ts = message.get("thread_ts") or message.get("ts")
+    conversation = channel if channel.startswith("D") else f"{channel}:{thread_ts}"
+    kind = ACTIONS[action["action_id"]]
+    feedback = Feedback(kind, action.get("value", ""))
+    reply = await bot.handler.handle(Incoming(user_id=user, platform="slack", conversation_id=conversation, feedback=feedback))
+    log.info("slack %s on %s from %s%s", kind, feedback.item_id, user, f": {reply.error}" if reply.error else "")
+    if reply.error or not message.get("ts"):
+        await respond(text=reply.text, response_type="ephemeral", replace_original=False)
+    elif kind == "more_like_this":
+        await post_reply(client, channel, reply, thread_ts, bot.public_url)
+    else:
+        try:
+            await client.chat_update(
+                channel=channel,
+                ts=message["ts"],
+                text=message.get("text", ""),
+                blocks=with_reaction(message.get("blocks", []), feedback.item_id, reply.text),
+            )
+        except SlackApiError as exc:
+            log.warning("chat.update failed (%s); answering ephemerally", exc.response.get("error"))
+            await respond(text=reply.text, response_type="ephemeral", replace_original=False)
+
+
+async def on_command(bot: SlackBot, client: AsyncWebClient, respond: Any, command: dict[str, Any]) -> None:
+    """`/recbot NAME ARGS` → `Command`; the answer is ephemeral (only the caller sees it)."""
+    name, _, args = (command.get("text") or "").strip().partition(" ")
+    name = name.lower().lstrip("/") or "help"
+    channel = command.get("channel_id")
+    incoming = Incoming(user_id=command["user_id"], platform="slack", conversation_id=channel, command=Command(name, args.strip()))
+    reply = await bot.handler.handle(incoming)
+    log.info("slack /recbot %s from %s%s", name, command["user_id"], f": {reply.error}" if reply.error else "")
+    if name in {"help", "start"} and not reply.error:
+        reply.text = f"{reply.text}\n{language(reply.language).say('slack_help')}"
+    text, blocks = render(reply, bot.public_url)
+    await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+    if reply.attachment and channel:
+        await upload_attachment(client, channel, reply, None)
+
+
+async def post_reply(client: AsyncWebClient, channel: str, reply: Reply, thread_ts: str | None, public_url: str | None = None) -> None:
+    """chat.postMessage with Block Kit and a fallback text; Slack failures are logged, not raised into Bolt."""
+    text, blocks = render(reply, public_url)
+    try:
+        await client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+        )
+    except SlackApiError as exc:
+        log.error("chat.postMessage to %s failed: %s", channel, exc.response.get("error"))
+        return
+    if reply.attachment:
+        await upload_attachment(client, channel, reply, thread_ts)
+
+
+async def upload_attachment(client: AsyncWebClient, channel: str, reply: Reply, thread_ts: str | None) -> None:
+    name = reply.attachment_name or "chart.png"
+    try:
+        await client.files_upload_v2(channel=channel, thread_ts=thread_ts, file=reply.attachment, filename=name, title=name)
+    except SlackApiError as exc:
+        log.warning("could not upload %s to %s: %s", name, channel, exc.response.get("error"))
+
+
+_LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+
+
+def clean_text(text: str, bot_user_id: str | None) -> str:
+    """Slack mrkdwn → what the person typed: the bot's mention removed, links and channels as their labels."""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text)
+
+    def label(match: re.Match[str]) -> str:
+        target, shown = match.group(1), match.group(2)
+        if shown:
+            return ("#" + shown) if target.startswith("#C") else shown
+        return target
+
+    text = _LINK.sub(label, text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return re.sub(r"[ \t]+", " ", text).strip()

@@ -1,0 +1,369 @@
+"""recbot on Telegram: describe what you want, send a photo or a voice note, get items back as photo cards.
+
+Each card has 👍 / 👎 / "More like this" buttons; a press is recorded as feedback. /start and /help say
+what the bot can do, /reset starts a new conversation, /forget erases the conversation and feedback after a
+confirmation; /stats and /retrain are for the user ids in `telegram.admins`. In groups the bot answers only
+when mentioned or replied to.
+
+Run it:
+    export TELEGRAM_BOT_TOKEN=123456:ABC...   # from @BotFather
+    recbot serve telegram                     # long polling
+
+Every handler turns an update into one `Incoming`, asks the bot (a `bot.handler.Handler`), and renders the `Reply`
+(adapters/telegram/render.py). Nothing here knows how recommending works. Starting it: adapters/telegram/serve.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import (
+    Audio,
+    BotCommand,
+    BotCommandScopeChat,
+    Document,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    PhotoSize,
+    Update,
+    Voice,
+)
+from telegram.constants import ChatAction, ChatType, FileSizeLimit
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    PersistenceInput,
+    PicklePersistence,
+    filters,
+)
+
+from adapters.config import Config
+from adapters.telegram.render import Renderer, chat_action
+from bot.handler import Handler
+from bot.messages import Command, Feedback, Incoming, Reply
+from bot.understanding.lang import Language, language
+
+log = logging.getLogger(__name__)
+
+PASS_THROUGH = ["start", "help", "reset", "like", "dislike", "stats", "retrain"]  # the bot answers these as they are
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]  # edits and channel posts are not asked for
+BUTTONS_KEPT = 10_000  # keyboards whose callback data is remembered (and persisted); older buttons say they expired
+
+
+@dataclass(frozen=True)
+class ForgetChoice:
+    """The data of a /forget confirmation button: the choice, and who asked (only they may confirm)."""
+
+    yes: bool
+    asker: int
+
+
+# -- which messages are for us ---------------------------------------------------------------------------
+class _AddressedToBot(filters.MessageFilter):
+    """Private chats: every message. Groups: only messages that mention the bot or reply to it."""
+
+    def filter(self, message: Message) -> bool:
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        bot = message.get_bot()
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+            return True
+        return _mentions(message, bot.username)
+
+
+def _mentions(message: Message, username: str) -> bool:
+    mentions = {**message.parse_entities([MessageEntity.MENTION]), **message.parse_caption_entities([MessageEntity.MENTION])}
+    return any(text.lower() == f"@{username}".lower() for text in mentions.values())
+
+
+NEW = filters.UpdateType.MESSAGE  # new messages only: edited messages and channel posts are ignored on purpose
+FOR_US = NEW & _AddressedToBot()
+# Content we cannot use but a person sent on purpose; service messages (members joining, pins) are ignored.
+OTHER_CONTENT = (
+    filters.Sticker.ALL
+    | filters.LOCATION
+    | filters.VENUE
+    | filters.CONTACT
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.ANIMATION
+    | filters.Document.ALL
+    | filters.POLL
+    | filters.Dice.ALL
+    | filters.STORY
+)
+
+
+# -- the application ----------------------------------------------------------------------------------------
+def build_application(config: Config, token: str, handler: Handler) -> Application:
+    """The bot: `handler` started in post_init, one small handler per kind of update."""
+    tg = config.telegram
+    config.storage.root.mkdir(parents=True, exist_ok=True)
+    # Only the buttons' callback data is persisted, so a button sent before a restart still works.
+    persistence = PicklePersistence(
+        config.storage.root / "telegram-buttons.pickle",
+        store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=False, callback_data=True),
+        update_interval=10,
+    )
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(tg.base_url)
+        .base_file_url(tg.base_file_url)
+        .arbitrary_callback_data(BUTTONS_KEPT)
+        .persistence(persistence)
+        .rate_limiter(AIORateLimiter(max_retries=3))  # waits out 429s (retry_after) and keeps under flood limits
+        .concurrent_updates(True)  # a slow turn in one chat never holds up another
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.bot_data["handler"] = handler
+    application.bot_data["admins"] = [str(a) for a in tg.admins]
+    application.bot_data["renderer"] = Renderer()
+
+    application.add_handler(CommandHandler(PASS_THROUGH, command, filters=NEW))
+    application.add_handler(CommandHandler("forget", forget, filters=NEW))
+    application.add_handler(MessageHandler(NEW & filters.COMMAND, unknown_command))
+    application.add_handler(CallbackQueryHandler(feedback_button, pattern=Feedback))
+    application.add_handler(CallbackQueryHandler(forget_button, pattern=ForgetChoice))
+    application.add_handler(CallbackQueryHandler(stale_button))
+    application.add_handler(MessageHandler(FOR_US & filters.TEXT, text))
+    application.add_handler(MessageHandler(FOR_US & (filters.PHOTO | filters.Document.IMAGE), photo))
+    application.add_handler(MessageHandler(FOR_US & (filters.VOICE | filters.AUDIO | filters.Document.AUDIO), voice))
+    application.add_handler(MessageHandler(FOR_US & OTHER_CONTENT, unsupported))
+    application.add_error_handler(on_error)
+    return application
+
+
+def bot_commands(lang: Language, admin: bool = False) -> list[BotCommand]:
+    return [BotCommand(name, description) for name, description in lang.commands(admin)]
+
+
+async def post_init(application: Application) -> None:
+    await _handler(application).start(progress=sys.stderr.isatty())
+    lang = language(None)
+    await application.bot.set_my_commands(bot_commands(lang))
+    for admin in application.bot_data["admins"]:
+        try:  # admins see the admin commands in their menu; fails for someone who never opened the bot
+            await application.bot.set_my_commands(bot_commands(lang, admin=True), scope=BotCommandScopeChat(int(admin)))
+        except (BadRequest, ValueError) as exc:
+            log.warning("could not set the admin command menu for %s: %s", admin, exc)
+    log.info("Telegram bot @%s is ready", application.bot.username)
+
+
+async def post_shutdown(application: Application) -> None:
+    await _handler(application).close()
+
+
+# -- handlers ------------------------------------------------------------------------------------------------
+async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    words = _without_mention(message.text or "", context.bot.username)
+    await _answer(update, context, _incoming(update, text=words))
+
+
+async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo (the largest size) or an image sent as a file; the caption refines the search."""
+    message = update.effective_message
+    media: PhotoSize | Document = message.photo[-1] if message.photo else message.document  # type: ignore[assignment]
+    caption = _without_mention(message.caption or "", context.bot.username)
+    async with chat_action(context.bot, update.effective_chat.id, ChatAction.TYPING):
+        data = await _download(media, _lang(update))
+        if isinstance(data, Reply):
+            reply = data
+        else:
+            reply = await _handler(context).handle(_incoming(update, text=caption, photos=[data]))
+    await _send(update, context, reply)
+
+
+async def voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A voice note, an audio file or audio sent as a file: the bytes and their type go to the bot."""
+    message = update.effective_message
+    media: Voice | Audio | Document = message.voice or message.audio or message.document  # type: ignore[assignment]
+    mime = media.mime_type or ("audio/ogg" if message.voice else "application/octet-stream")
+    async with chat_action(context.bot, update.effective_chat.id, ChatAction.TYPING):
+        data = await _download(media, _lang(update))
+        if isinstance(data, Reply):
+            reply = data
+        else:
+            reply = await _handler(context).handle(_incoming(update, voice=data, voice_mime=mime))
+    await _send(update, context, reply)
+
+
+async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, locations, contacts, videos, other files: say what works instead."""
+    kind = _kind(update.effective_message)
+    log.info("unsupported %s from %s", kind, update.effective_user.id if update.effective_user else "?")
+    await _send(update, context, Reply(text=_lang(update).say("unsupported_content"), error="unsupported"))
+
+
+async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start, /help, /reset, /like, /dislike, /stats, /retrain: the bot answers (and checks admins)."""
+    name, args = _command_parts(update.effective_message.text or "")
+    await _answer(update, context, _incoming(update, command=Command(name, args)))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    name, args = _command_parts(message.text or "")
+    addressed = message.text.split()[0].lower().endswith(f"@{context.bot.username}".lower())
+    if message.chat.type != ChatType.PRIVATE and not addressed:
+        return  # in a group, a bare /something is probably meant for another bot
+    await _answer(update, context, _incoming(update, command=Command(name, args)))
+
+
+async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/forget asks first: it erases the conversation and every 👍/👎 for good."""
+    user_id, lang = update.effective_user.id, _lang(update)
+    choices = [
+        InlineKeyboardButton(lang.say("forget.yes" if yes else "forget.no"), callback_data=ForgetChoice(yes, user_id))
+        for yes in (True, False)
+    ]
+    await update.effective_message.reply_text(lang.say("forget_question"), reply_markup=InlineKeyboardMarkup([choices]))
+
+
+async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, lang = update.callback_query, _lang(update)
+    choice: ForgetChoice = query.data  # type: ignore[assignment]
+    if choice.asker != query.from_user.id:
+        await query.answer(lang.say("only_the_asker"), show_alert=True)
+        return
+    if not choice.yes:
+        await query.answer()
+        await _edit_text(query.edit_message_text(lang.say("forget_kept")))
+        return
+    await query.answer(lang.say("forgetting"))
+    reply = await _handler(context).handle(_incoming(update, command=Command("forget")))
+    await _edit_text(query.edit_message_text(reply.text))
+
+
+async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍 / 👎 are recorded and acknowledged in place; "More like this" answers with new items."""
+    query = update.callback_query
+    feedback: Feedback = query.data  # type: ignore[assignment]
+    incoming = _incoming(update, feedback=feedback)
+    if feedback.action == "more_like_this":
+        await query.answer(_lang(update).say("looking_for_more"))
+        await _answer(update, context, incoming)
+        return
+    reply = await _handler(context).handle(incoming)
+    await query.answer(_toast(reply.text), show_alert=reply.error is not None)
+    if reply.error is None:
+        keyboard = _renderer(context).keyboard(feedback.item_id, language(reply.language), pressed=feedback.action)
+        await _edit_text(query.edit_message_reply_markup(keyboard))
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button whose data is gone (older than the last BUTTONS_KEPT keyboards, or lost with the buttons' file)."""
+    await update.callback_query.answer(_lang(update).say("button_expired"), show_alert=True)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log it; tell the user something went wrong rather than staying silent."""
+    log.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):  # already answered, or too old to answer
+            await update.callback_query.answer()
+    try:
+        await context.bot.send_message(update.effective_chat.id, _lang(update).say("internal_error"))
+    except TelegramError as exc:
+        log.warning("could not tell the user about the error: %s", exc)
+
+
+# -- helpers -----------------------------------------------------------------------------------------------------
+def _handler(context: ContextTypes.DEFAULT_TYPE | Application) -> Handler:
+    return context.bot_data["handler"]
+
+
+def _lang(update: Update) -> Language:
+    """For the adapter's own words: the user's Telegram language."""
+    return language(update.effective_user.language_code if update.effective_user else None)
+
+
+def _renderer(context: ContextTypes.DEFAULT_TYPE) -> Renderer:
+    return context.bot_data["renderer"]
+
+
+def _incoming(update: Update, **fields: Any) -> Incoming:
+    chat = update.effective_chat
+    return Incoming(
+        user_id=str(update.effective_user.id),
+        platform="telegram",
+        conversation_id=str(chat.id) if chat is not None else None,
+        language=update.effective_user.language_code,
+        **fields,
+    )
+
+
+async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: Incoming) -> None:
+    """Ask the bot with "typing…" showing, then render the reply."""
+    async with chat_action(context.bot, update.effective_chat.id, ChatAction.TYPING):
+        reply = await _handler(context).handle(incoming)
+    await _send(update, context, reply)
+
+
+async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
+    chat = update.effective_chat
+    message = update.effective_message if update.callback_query is None else None
+    quote = message.message_id if message is not None and chat.type != ChatType.PRIVATE else None  # in groups, say whom we answer
+    await _renderer(context).send(context.bot, chat.id, reply, reply_to=quote)
+
+
+async def _download(media: PhotoSize | Document | Voice | Audio, lang: Language) -> bytes | Reply:
+    """The file's bytes, or a reply saying why not (too large for the Bot API, download failed)."""
+    limit = FileSizeLimit.FILESIZE_DOWNLOAD
+    if media.file_size and media.file_size > limit:
+        size, most = media.file_size // 2**20, limit // 2**20
+        return Reply(text=lang.say("file_too_large", megabytes=size, limit_mb=most), error="file_too_large")
+    try:
+        file = await media.get_file()
+        return bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        log.warning("download of %s failed: %s", media.file_id, exc)
+        return Reply(text=lang.say("download_failed"), error="download_failed")
+
+
+async def _edit_text(edit: Any) -> None:
+    """Editing a message that is too old, deleted or unchanged fails; the answer was given anyway."""
+    try:
+        await edit
+    except BadRequest as exc:
+        log.debug("edit failed: %s", exc.message)
+
+
+def _without_mention(words: str, username: str) -> str:
+    return re.sub(rf"@{re.escape(username)}\b", " ", words, flags=re.IGNORECASE).strip() if username else words
+
+
+def _command_parts(words: str) -> tuple[str, str]:
+    head, _, args = words.strip().partition(" ")
+    return head[1:].split("@", 1)[0].lower(), args.strip()
+
+
+def _toast(words: str) -> str:
+    """Callback answers show at most 200 characters."""
+    return words if len(words) <= 200 else words[:199] + "…"
+
+
+def _kind(message: Message) -> str:
+    for kind in ("sticker", "location", "venue", "contact", "video", "video_note", "animation", "document", "poll", "dice"):
+        if getattr(message, kind, None):
+            return kind
+    return "message"

@@ -1,0 +1,215 @@
+"""The agent's tools. They act for the user of the current conversation, bound by the code (never an argument)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from langchain.tools import ToolRuntime, tool
+from langchain_core.tools import BaseTool
+
+from bot.agent.photos import PhotoVectors
+from bot.learning.feedback import FeedbackLog, UserKey
+from bot.messages import ItemCard
+from bot.understanding.lang import DEFAULT, Language
+from bot.understanding.vocabulary import Vocabulary
+from recsys.catalogue.items import clean_description
+from recsys.ranking.blender import Recommendation
+from recsys.ranking.recommender import Recommender
+from recsys.store.filters import Filters
+
+ITEM_TOOLS = {"search_catalogue", "search_by_photo", "more_like", "recommend_for_me", "item_details"}
+
+
+@dataclass
+class TurnContext:
+    """What the code binds for one turn: who is asking and how many items a reply holds."""
+
+    user: UserKey
+    k: int = 4
+    lang: Language = DEFAULT  # the language of the message being answered
+
+
+def card(rec: Recommendation, lang: Language) -> ItemCard:
+    i = rec.item
+    return ItemCard(i.id, i.name, i.price, i.color, list(i.categories), i.image, lang.reason(rec.reasons))
+
+
+def describe(filters: Filters, lang: Language) -> str:
+    """The search's constraints in the shopper's words (the kinds by their catalogue names)."""
+    kinds = list(dict.fromkeys(c.split("/")[-1] for c in filters.categories))
+    return lang.describe(
+        {
+            "kinds": kinds,
+            "colors": list(filters.colors),
+            "exclude_colors": list(filters.exclude_colors),
+            "min_price": filters.min_price,
+            "max_price": filters.max_price,
+        }
+    )
+
+
+def _result(recs: list[Recommendation], filters: Filters, title: str, lang: Language) -> tuple[str, list[dict[str, Any]]]:
+    """Compact JSON for the model; the full cards travel as the artifact for the reply."""
+    cards = [card(r, lang) for r in recs]
+    content = {
+        "title": title,
+        "constraints": describe(filters, lang),
+        "items": [
+            {
+                "n": n,
+                "id": c.id,
+                "name": c.name,
+                "color": c.color,
+                "price": c.price,
+                "category": c.categories[0].split("/")[-1] if c.categories else "",
+                "reason": c.reason,
+            }
+            for n, c in enumerate(cards, start=1)
+        ],
+    }
+    return json.dumps(content, ensure_ascii=False), [asdict(c) for c in cards]
+
+
+def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, photos: PhotoVectors) -> list[BaseTool]:
+    """Tools closed over the recommender; the user comes from the runtime context."""
+
+    def filters_from(
+        max_price: float | None,
+        min_price: float | None,
+        colors: list[str] | None,
+        exclude_colors: list[str] | None,
+        categories: list[str] | None,
+        exclude_ids: list[str] | None,
+    ) -> Filters:
+        def color_names(words: list[str] | None) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(vocab.color(w) or w.title() for w in words or []))
+
+        cats: list[str] = []
+        gender_names = {g.lower(): g for g in vocab.lang.genders.values()}
+        genders = [c for c in categories or [] if c.lower() in gender_names]
+        kinds = [c for c in categories or [] if c not in genders]
+        if kinds or genders:
+            cats = vocab.resolve_categories(kinds, gender_names[genders[0].lower()] if genders else None)
+            if not cats:
+                cats = ["(unknown category)"]  # a kind we do not stock: say so rather than ignore it
+        return Filters(
+            min_price=min_price,
+            max_price=max_price,
+            colors=color_names(colors),
+            exclude_colors=color_names(exclude_colors),
+            categories=tuple(cats),
+            exclude_ids=tuple(exclude_ids or ()),
+        )
+
+    async def profile_of(runtime: ToolRuntime[TurnContext]):
+        user = runtime.context.user
+        liked, disliked = await asyncio.to_thread(log.reactions, user)
+        return await asyncio.to_thread(recommender.profile, str(user), liked, disliked)
+
+    @tool(response_format="content_and_artifact")
+    async def search_catalogue(
+        query: str,
+        runtime: ToolRuntime[TurnContext],
+        max_price: float | None = None,
+        min_price: float | None = None,
+        colors: list[str] | None = None,
+        exclude_colors: list[str] | None = None,
+        categories: list[str] | None = None,
+        exclude_ids: list[str] | None = None,
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """Search the catalogue. `query` describes the item in words; the other arguments are hard
+        constraints: prices in USD, colour names, categories such as "hoodie", "jacket", "bag" or
+        "women", and item ids already shown that should not come back."""
+        filters = filters_from(max_price, min_price, colors, exclude_colors, categories, exclude_ids)
+        profile = await profile_of(runtime)
+        lang = runtime.context.lang
+        recs = await asyncio.to_thread(recommender.search, query, filters, profile, runtime.context.k, lang.query_terms(query))
+        return _result(recs, filters, lang.title("search", query=query), lang)
+
+    @tool(response_format="content_and_artifact")
+    async def search_by_photo(
+        photo_id: str,
+        runtime: ToolRuntime[TurnContext],
+        query: str = "",
+        max_price: float | None = None,
+        min_price: float | None = None,
+        colors: list[str] | None = None,
+        exclude_colors: list[str] | None = None,
+        categories: list[str] | None = None,
+        exclude_ids: list[str] | None = None,
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """Find items that look like a photo the user sent (its id appears as [photo:ID] in their
+        message), optionally refined by words and the same hard constraints as search_catalogue."""
+        photo = await asyncio.to_thread(photos.load, photo_id)
+        filters = filters_from(max_price, min_price, colors, exclude_colors, categories, exclude_ids)
+        lang = runtime.context.lang
+        if photo is None:
+            return json.dumps({"error": lang.say("no_photo", photo_id=photo_id)}, ensure_ascii=False), []
+        profile = await profile_of(runtime)
+        k, terms = runtime.context.k, lang.query_terms(query)
+        recs = await asyncio.to_thread(recommender.search_image_vector, photo, filters, profile, k, query, terms)
+        return _result(recs, filters, lang.title("photo"), lang)
+
+    @tool(response_format="content_and_artifact")
+    async def more_like(
+        item_id: str,
+        runtime: ToolRuntime[TurnContext],
+        max_price: float | None = None,
+        min_price: float | None = None,
+        colors: list[str] | None = None,
+        exclude_colors: list[str] | None = None,
+        categories: list[str] | None = None,
+        exclude_ids: list[str] | None = None,
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """Items similar to one catalogue item (by id), with optional hard constraints."""
+        anchor = recommender.item(item_id)
+        lang = runtime.context.lang
+        if anchor is None:
+            return json.dumps({"error": lang.say("no_item", item_id=item_id)}, ensure_ascii=False), []
+        filters = filters_from(max_price, min_price, colors, exclude_colors, categories, exclude_ids)
+        profile = await profile_of(runtime)
+        recs = await asyncio.to_thread(recommender.more_like, item_id, filters, profile, runtime.context.k)
+        return _result(recs, filters, lang.title("more_like", name=anchor.name), lang)
+
+    @tool(response_format="content_and_artifact")
+    async def recommend_for_me(
+        runtime: ToolRuntime[TurnContext],
+        max_price: float | None = None,
+        colors: list[str] | None = None,
+        categories: list[str] | None = None,
+        exclude_ids: list[str] | None = None,
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """Personal picks for this user from their likes and what similar shoppers liked."""
+        filters = filters_from(max_price, None, colors, None, categories, exclude_ids)
+        profile = await profile_of(runtime)
+        recs = await asyncio.to_thread(recommender.for_user, profile, filters, runtime.context.k)
+        return _result(recs, filters, runtime.context.lang.title("for_you"), runtime.context.lang)
+
+    @tool(response_format="content_and_artifact")
+    async def item_details(item_id: str, runtime: ToolRuntime[TurnContext]) -> tuple[str, list[dict[str, Any]]]:
+        """Full details of one catalogue item by id: description, price, colour, material."""
+        item = recommender.item(item_id)
+        lang = runtime.context.lang
+        if item is None:
+            return json.dumps({"error": lang.say("no_item", item_id=item_id)}, ensure_ascii=False), []
+
+        details = {
+            "id": item.id,
+            "name": item.name,
+            "price": item.price,
+            "color": item.color,
+            "categories": list(item.categories),
+            "description": clean_description(item.description)[:600],
+            "attributes": {
+                k: v.replace("\n", ", ") for k, v in item.attributes.items() if k in {"material", "climate", "pattern", "activity"}
+            },
+        }
+        reason = lang.say("asked_about")
+        return json.dumps({"title": "details", "item": details}, ensure_ascii=False), [
+            asdict(ItemCard(item.id, item.name, item.price, item.color, list(item.categories), item.image, reason))
+        ]
+
+    return [search_catalogue, search_by_photo, more_like, recommend_for_me, item_details]

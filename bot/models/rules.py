@@ -1,0 +1,179 @@
+"""`rules`: an offline chat model of our own. It reads intent and constraints, emits real tool calls
+through the same agent as an LLM would, and words the reply from the tool results only."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from pydantic import ConfigDict
+
+from bot.models.base import RespondingChatModel, message_language
+from bot.models.replies import compose_reply, tool_json, turn_tool_messages
+from bot.understanding.constraints import Request, parse
+from bot.understanding.lang import Language
+from bot.understanding.vocabulary import Vocabulary
+
+PHOTO_MARKER = re.compile(r"^\[photo:([A-Za-z0-9_-]+)\]\s*")
+SEARCH_TOOLS = ("search_catalogue", "search_by_photo", "more_like", "recommend_for_me")
+
+
+class RulesChatModel(RespondingChatModel):
+    """A deterministic chat model: parses the latest message, keeps context from the history."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    vocabulary: Vocabulary
+    known_ids: Callable[[], set[str]]
+
+    @property
+    def _llm_type(self) -> str:
+        return "recbot-rules"
+
+    # -- deciding -------------------------------------------------------------------------------
+    def respond(self, messages: list[BaseMessage]) -> AIMessage:
+        last = messages[-1]
+        lang = message_language(messages)
+        if isinstance(last, ToolMessage):
+            return AIMessage(content=compose_reply(turn_tool_messages(messages), lang))
+        text = last.content if isinstance(last.content, str) else ""
+        history = messages[:-1]
+        photo = PHOTO_MARKER.match(text)
+        if photo:
+            req = parse(text[photo.end() :], self.vocabulary, self.known_ids(), lang)
+            args = {"photo_id": photo.group(1), "query": req.query, **_constraints(req)}
+            return _call("search_by_photo", args)
+        req = parse(text, self.vocabulary, self.known_ids(), lang)
+        return self._decide(req, text, history, lang)
+
+    def _decide(self, req: Request, text: str, history: list[BaseMessage], lang: Language) -> AIMessage:
+        last_call = _last_search_call(history)
+        shown = _last_items(history)
+        match req.intent:
+            case "empty":
+                return AIMessage(content=lang.say("nothing_caught"))
+            case "greeting":
+                return AIMessage(content=lang.say("greeting"))
+            case "help":
+                return AIMessage(content=lang.say("help"))
+            case "thanks":
+                return AIMessage(content=lang.say("welcome"))
+            case "offtopic":
+                return AIMessage(content=lang.say("offtopic"))
+            case "recommend":
+                args = {k: v for k, v in _constraints(req).items() if k in {"max_price", "colors", "categories"}}
+                return _call("recommend_for_me", args)
+            case "cheaper" | "pricier":
+                if not last_call or not shown:
+                    return AIMessage(content=lang.say("nothing_to_refine"))
+                name, args = last_call
+                args = _merge(args, req, self.vocabulary)
+                prices = [float(i["price"]) for i in shown]
+                if req.intent == "cheaper":
+                    args["max_price"] = round(min(prices) - 0.01, 2)
+                    args.pop("min_price", None)
+                else:
+                    args["min_price"] = round(max(prices) + 0.01, 2)
+                    args.pop("max_price", None)
+                return _call(name, args)
+            case "refine":
+                if not last_call:
+                    return _call("search_catalogue", {"query": req.query or text, **_constraints(req)})
+                name, args = last_call
+                return _call(name, _merge(args, req, self.vocabulary))
+            case "more_results":
+                if not last_call:
+                    return _call("recommend_for_me", {})
+                name, args = last_call
+                args = dict(args)
+                args["exclude_ids"] = list(dict.fromkeys([*args.get("exclude_ids", []), *(i["id"] for i in shown)]))
+                return _call(name, args)
+            case "more_like" | "details":
+                target = req.item_id or _pick(shown, req.ordinal)
+                if target is None:
+                    if shown and req.ordinal is not None:
+                        return AIMessage(content=lang.list_too_short(len(shown)))
+                    return AIMessage(content=lang.say("which_item"))
+                if req.intent == "details":
+                    return _call("item_details", {"item_id": target})
+                base = last_call[1] if last_call else {}
+                keep = {k: v for k, v in base.items() if k in {"max_price", "min_price", "colors", "exclude_colors"}}
+                args = {"item_id": target, **_merge(keep, req, self.vocabulary)}
+                if not req.colors:  # items of the list the user is looking at are not news
+                    args["exclude_ids"] = [i["id"] for i in shown if i["id"] != target]
+                return _call("more_like", args)
+            case _:
+                return _call("search_catalogue", {"query": req.query or text, **_constraints(req)})
+
+
+def _constraints(req: Request) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if req.max_price is not None:
+        out["max_price"] = req.max_price
+    if req.min_price is not None:
+        out["min_price"] = req.min_price
+    if req.colors:
+        out["colors"] = list(req.colors)
+    if req.exclude_colors:
+        out["exclude_colors"] = list(req.exclude_colors)
+    if req.categories:
+        out["categories"] = list(req.categories)
+    return out
+
+
+def _merge(args: dict[str, Any], req: Request, vocab: Vocabulary) -> dict[str, Any]:
+    """Apply a follow-up's constraints on top of the previous search's."""
+    out = {k: v for k, v in args.items() if k != "exclude_ids"}
+    if req.max_price is not None:
+        out["max_price"] = req.max_price
+    if req.min_price is not None:
+        out["min_price"] = req.min_price
+    if req.colors:
+        out["colors"] = list(req.colors)
+        out["exclude_colors"] = [c for c in out.get("exclude_colors", []) if c not in req.colors]
+    if req.exclude_colors:
+        out["exclude_colors"] = list(dict.fromkeys([*out.get("exclude_colors", []), *req.exclude_colors]))
+        out["colors"] = [c for c in out.get("colors", []) if c not in req.exclude_colors]
+    if req.categories:
+        genders = set(vocab.lang.genders.values())
+        if all(c in genders for c in req.categories) and out.get("categories"):
+            narrowed = [p for p in out["categories"] if p.split("/")[0] in req.categories]
+            out["categories"] = narrowed or list(req.categories)
+        else:
+            out["categories"] = list(req.categories)
+    return {k: v for k, v in out.items() if v not in ([], None)}
+
+
+def _call(name: str, args: dict[str, Any]) -> AIMessage:
+    return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}"}])
+
+
+def _last_search_call(history: list[BaseMessage]) -> tuple[str, dict[str, Any]] | None:
+    for msg in reversed(history):
+        if isinstance(msg, AIMessage):
+            for call in reversed(msg.tool_calls):
+                if call["name"] in SEARCH_TOOLS:
+                    return call["name"], dict(call["args"])
+    return None
+
+
+def _last_items(history: list[BaseMessage]) -> list[dict[str, Any]]:
+    for msg in reversed(history):
+        if isinstance(msg, ToolMessage):
+            data = tool_json(msg)
+            if data.get("items"):
+                return data["items"]
+            if data.get("item"):
+                return [data["item"]]
+    return []
+
+
+def _pick(items: list[dict[str, Any]], ordinal: int | None) -> str | None:
+    if not items:
+        return None
+    index = 0 if ordinal is None else ordinal
+    if -len(items) <= index < len(items):
+        return items[index]["id"]
+    return None

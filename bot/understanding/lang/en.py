@@ -1,0 +1,397 @@
+"""English: every word list the bot reads and every sentence it says.
+
+Another language is one more module like this one: a subclass of `English` that replaces its words and sentences
+(whatever it leaves out is said in English). The parser (bot/understanding/constraints.py) reads a message with the
+word lists and patterns here; the catalogue's own colours and kinds come from its vocabulary, never from this file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+
+def _numbered(words: str, start: int = 0, step: int = 1) -> dict[str, int]:
+    """ "twenty thirty" with start 2, step 10 → {"twenty": 20, "thirty": 30}."""
+    return {w: (start + n) * step for n, w in enumerate(words.split())}
+
+
+class English:
+    code = "en"
+    name = "English"
+
+    # -- reading -------------------------------------------------------------------------------------------------
+    units: ClassVar[dict[str, int]] = _numbered("zero one two three four five six seven eight nine ten eleven twelve thirteen")
+    units |= _numbered("fourteen fifteen sixteen seventeen eighteen nineteen", start=14)
+    tens: ClassVar[dict[str, int]] = _numbered("twenty thirty forty fifty sixty seventy eighty ninety", start=2, step=10) | {"fourty": 40}
+    hundred = "hundred"
+    money_words = r"dollars?|bucks|usd"  # what follows a spoken amount of money
+    ordinals: ClassVar[dict[str, int]] = {
+        "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+        "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "last": -1, "final": -1,
+    }  # fmt: skip
+    ordinal_number = r"(?:#|number\s+|no\.?\s*|item\s+|option\s+)(\d)\b"
+    ordinal_tail = r"(?:\s+(?:one|item|option|choice|pick))?"
+    amount = r"\$?\s*(\d+(?:\.\d+)?)\s*(?:\$|dollars?|bucks|usd)?"
+    at_most = (
+        r"(?:under|below|less than|cheaper than|lower than|max(?:imum)?|at most|up to|no more than|not more than"
+        r"|within|<=?|budget(?: is| of)?|for less than)"
+    )
+    at_least = r"(?:over|above|more than|at least|min(?:imum)?|no less than|>=?|starting at|pricier than)"
+    between = (r"between\s+{amount}\s+(?:and|to|-)\s+{amount}", r"\$\s*(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*\$?\s*(\d+(?:\.\d+)?)")
+    bare_budget = r"\$\s*(\d+(?:\.\d+)?)|\b(\d+(?:\.\d+)?)\s*(?:dollars?|bucks|usd)\b"
+    negation = r"(?:not|no|non|except|excluding|without|avoid|anything but|but not|nothing|don'?t want|do not want|hate|never)"
+    negated_color_lead = r"(?:in\s+|a\s+|any\s+|the\s+)?"
+    color_list_joiner = r"(?:,|or|and|nor|/)"
+    negated_kind_lead = r"(?:a\s+|any\s+)?$"
+    word = r"[a-z][a-z'-]*"
+    gender_word = r"[a-z']+"
+
+    filler = frozenset(
+        "a an the i im i'm me my we our you your please can could would will show find get give want need looking look for "
+        "some something anything any thing things is are be to of in on at with and or but it its that this those these "
+        "one ones do does have has got like love also just really very much more less maybe perhaps hi hello hey thanks "
+        "thank ok okay yes yeah so what which there here them they him her item items product products stuff no not only "
+        "color colour version instead rather prefer".split()
+    )
+    # words that say nothing about an item, left out of "matches …" in a reason
+    stop = frozenset(
+        "a an and any are as at be but by can do for from get have i im in is it looking me my need of on or please show "
+        "some something that the this to want with would you like under over below above less more than not no cheap "
+        "cheaper dollars dollar usd".split()
+    )
+    genders: ClassVar[dict[str, str]] = {
+        "men": "Men", "man": "Men", "mens": "Men", "men's": "Men", "male": "Men", "guy": "Men", "guys": "Men", "him": "Men",
+        "women": "Women", "woman": "Women", "womens": "Women", "women's": "Women", "female": "Women", "ladies": "Women",
+        "lady": "Women", "her": "Women", "girls": "Women",
+    }  # fmt: skip
+    # what people say → the catalogue colour it means (only applied when the catalogue has that colour)
+    color_synonyms: ClassVar[dict[str, str]] = {
+        "grey": "gray", "charcoal": "gray", "silver": "gray", "heather": "gray", "navy": "blue", "azure": "blue",
+        "cobalt": "blue", "teal": "blue", "turquoise": "blue", "maroon": "red", "burgundy": "red", "crimson": "red",
+        "scarlet": "red", "wine": "red", "violet": "purple", "plum": "purple", "lilac": "lavender", "mauve": "purple",
+        "olive": "green", "lime": "green", "mint": "green", "khaki": "green", "tan": "brown", "beige": "brown",
+        "camel": "brown", "chocolate": "brown", "gold": "yellow", "mustard": "yellow", "ivory": "white", "cream": "white",
+    }  # fmt: skip
+    # colour words that may have no item at all; asking for one must not be silently ignored
+    known_colors = frozenset("pink magenta fuchsia cyan coral peach rose".split())
+    # shopper words → the singular kind of item they stand for
+    kind_synonyms: ClassVar[dict[str, str]] = {
+        "t-shirt": "tee", "tshirt": "tee", "t shirt": "tee", "shirt": "tee", "hoody": "hoodie", "sweater": "hoodie",
+        "pullover": "hoodie", "jumper": "hoodie", "trouser": "pant", "legging": "pant", "jogger": "pant", "tight": "pant",
+        "sweatpant": "pant", "backpack": "bag", "duffel": "bag", "duffle": "bag", "tote": "bag", "rucksack": "bag",
+        "pack": "bag", "coat": "jacket", "windbreaker": "jacket", "parka": "jacket", "shell": "jacket", "singlet": "tank",
+        "sports bra": "bra", "smartwatch": "watch",
+    }  # fmt: skip
+    kind_separators = r"\s*(?:&|,| and )\s*"  # "Hoodies & Sweatshirts" names two kinds
+
+    intents: ClassVar[Mapping[str, tuple[str, str]]] = {  # intent → (fullmatch | search, pattern) on the lower-cased message
+        "greeting": ("fullmatch", r"\W*(hi|hello|hey|yo|hiya|good (morning|afternoon|evening))\W*(there|bot)?\W*"),
+        "thanks": ("fullmatch", r"\W*(thanks|thank you|thx|ty|cheers|great|perfect|nice|cool|ok|okay)\W*(a lot|so much)?\W*"),
+        "help": ("fullmatch", r"\W*(help|what can you do|how does this work|commands)\W*"),
+        "cheaper": ("search", r"\b(cheaper|less expensive|lower price|more affordable|too expensive|too pricey)\b"),
+        "pricier": ("search", r"\b(pricier|more expensive|higher end|fancier|premium)\b"),
+    }
+    more_like = r"\b(more like|similar to|like the|something like|others? like|more of)\b"
+    pointing = r"\b(this|that|it)\b"
+    details = r"\b(tell me|details?|more about|info|describe|what is|about)\b"
+    more_results = (
+        r"\W*(show me )?(more|other|different|else|another)( ones?| options?| items?| please)?\W*",
+        r"\b(something else|other options|show more|any others|anything else)\b",
+    )
+    recommend = r"\b(recommend|suggest|surprise me|for me|what should i (buy|get)|what do you (have|suggest))\b"
+    recommend_words = frozenset("recommend suggest surprise".split())
+
+    def singular(self, word: str) -> str:
+        """A crude English singular; "-ies" keeps its "ie" (hoodies → hoodie) and `variants` adds the "y" form."""
+        word = word.lower()
+        if word.endswith("ies") and len(word) > 4:
+            return word[:-1]
+        if word.endswith(("ches", "shes", "sses")):
+            return word[:-2]
+        if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+            return word[:-1]
+        return word
+
+    def variants(self, phrase: str) -> list[str]:
+        """Singular forms of a phrase: "accessories" → accessorie and accessory."""
+        if not phrase.strip():
+            return []
+        words = phrase.lower().split()
+        head = " ".join(self.singular(w) for w in words)
+        last = words[-1]
+        if last.endswith("ies") and len(last) > 4:
+            return [head, " ".join([*(self.singular(w) for w in words[:-1]), last[:-3] + "y"])]
+        return [head]
+
+    def words_to_numbers(self, text: str) -> str:
+        """ "forty five dollars" → "45 dollars": spoken requests arrive with numbers as words."""
+
+        def convert(match: re.Match[str]) -> str:
+            total = 0
+            for word in re.split(r"[\s-]+", match.group(0).lower()):
+                if word in self.tens:
+                    total += self.tens[word]
+                elif word in self.units:
+                    total += self.units[word]
+                elif word == self.hundred:
+                    total = max(total, 1) * 100
+            return str(total)
+
+        words = "|".join([*self.tens, *self.units, self.hundred])
+        return re.sub(rf"\b(?:(?:{words})(?:[\s-]+|\b))+(?=\s*(?:{self.money_words})\b)", lambda m: convert(m) + " ", text, flags=re.I)
+
+    def query_terms(self, query: str) -> list[str]:
+        """The words of a search that a reason may say an item matches."""
+        return [w for w in re.findall(r"[a-z][a-z'-]+", query.lower()) if w not in self.stop and len(w) > 2]
+
+    # -- prices and lists --------------------------------------------------------------------------------------------
+    def price(self, value: float) -> str:
+        return f"${value:g}"
+
+    def color_name(self, color: str | None) -> str:
+        return color or "one colour"
+
+    def listed(self, words: Sequence[str], joiner: str = "or") -> str:
+        """ "a or b", or with joiner "and", "a and b"."""
+        return f" {joiner} ".join(words)
+
+    def describe(self, constraints: Mapping[str, Any]) -> str:
+        """The constraints of a search in words: kinds, colours wanted and not, price range."""
+        bits = []
+        if kinds := constraints.get("kinds"):
+            bits.append(self.listed([k.lower() for k in kinds]))
+        if colors := constraints.get("colors"):
+            bits.append("in " + self.listed([c.lower() for c in colors]))
+        if excluded := constraints.get("exclude_colors"):
+            bits.append("not " + self.listed([c.lower() for c in excluded]))
+        low, high = constraints.get("min_price"), constraints.get("max_price")
+        if low is not None and high is not None:
+            bits.append(f"{self.price(low)}–{self.price(high)}")
+        elif high is not None:
+            bits.append(f"up to {self.price(high)}")
+        elif low is not None:
+            bits.append(f"from {self.price(low)}")
+        return ", ".join(bits)
+
+    # -- why an item was picked (recsys gives reason codes and their data) ------------------------------------------
+    def reason(self, parts: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+        said = [self._reason_part(code, data) for code, data in parts]
+        text = "; ".join(s for s in said if s)
+        return text[:1].upper() + text[1:]
+
+    def _reason_part(self, code: str, d: Mapping[str, Any]) -> str:
+        match code:
+            case "photo":
+                colors = d.get("colors") or []
+                return "looks like your photo" + (f" ({self.listed([c.lower() for c in colors], 'and')})" if colors else "")
+            case "similar_to":
+                return f"similar to {d['name']}"
+            case "taste":
+                return "picked for your taste"
+            case "popular":
+                return "popular right now"
+            case "starter":
+                return "a good place to start"
+            case "matches":
+                return "matches " + ", ".join(f"“{t}”" for t in d["terms"])
+            case "close_to_liked":
+                return f"close to the {d['name']} you liked"
+            case "within_budget":
+                return f"{self.price(d['price'])}, within your {self.price(d['max_price'])}"
+            case "not_colors":
+                return f"{d['color'].lower()}, not {'/'.join(c.lower() for c in d['excluded'])}"
+            case "similar_shoppers":
+                return "popular with shoppers like you"
+            case "close_match":
+                return f"a close match among our {(d.get('kind') or 'items').lower()}"
+        return ""
+
+    # every plain sentence, by key; `say(key, **data)` fills it in
+    sentences: ClassVar[dict[str, str]] = {
+        "reaction.like": "👍 Noted: you like the {name} ({color}). I'll suggest more in that spirit.",
+        "reaction.dislike": "👎 Noted: you don't like the {name} ({color}). I won't show it again.",
+        "forget.yes": "Yes, forget everything",
+        "forget.no": "No, keep it",
+        "title.search": "results for “{query}”",
+        "title.photo": "items that look like your photo",
+        "title.more_like": "more like {name}",
+        "title.for_you": "picked for you",
+        "image.empty": "That image is empty (0 bytes).",
+        "image.too_large": "That image is too large ({megabytes} MB); please send one under {limit_mb} MB.",
+        "image.too_many_pixels": "That image has too many pixels for me; please send a smaller photo.",
+        "image.not_an_image": "I couldn't read that as an image. Please send a JPEG or PNG photo.",
+        "image.damaged": "That image seems to be damaged or cut off; could you send it again?",
+        "image.other": "I couldn't use that image. Please send a JPEG or PNG photo.",
+        "speech.empty": "That voice note was empty — please record it again.",
+        "speech.too_large": "That audio file is too large ({megabytes} MB). Please send a voice note of up to {limit}.",
+        "speech.too_long": "That voice note {heard} — I can only listen to {limit} at a time. Please send a shorter one.",
+        "speech.not_audio": "That file doesn't look like audio. Please send a voice note or an audio file ({formats}).",
+        "speech.unsupported_codec": "I can't play {what}. Please send it as {formats}.",
+        "speech.undecodable": "I couldn't decode that audio — the file seems damaged. Please record it again.",
+        "speech.silence": "I couldn't hear anything in that voice note — please try again, a little closer to the microphone.",
+        "speech.unavailable": "Sorry, I can't listen to voice notes right now — please type what you're looking for.",
+        "speech.other": "I couldn't use that voice note. Please record it again.",
+        "greeting": (
+            "Hi! I help you find things in our catalogue. Tell me what you're after — e.g. “a warm hoodie for running under"
+            " $60, not black” — and I'll suggest a few items."
+        ),
+        "help": (
+            "Describe what you want (kind of item, colour, budget, who it's for) and I'll suggest items. Then say "
+            "“cheaper”, “in blue”, “more like the second one” or “tell me about #3”. Rate items with /like ID or /dislike "
+            "ID so I learn your taste; /reset starts a new conversation."
+        ),
+        "offtopic": (
+            "I can only help with finding products in our catalogue — clothing, bags, watches and fitness gear. What are you looking for?"
+        ),
+        "nothing_caught": "I didn't catch anything there — what are you looking for?",
+        "welcome": "You're welcome! Tell me if you'd like anything else.",
+        "nothing_to_refine": "Tell me what you're looking for first, then I can find cheaper or pricier options.",
+        "which_item": "Which item do you mean? Say e.g. “more like the second one” or give its id.",
+        "lookup_failed": "Sorry, I couldn't look that up. Could you rephrase?",
+        "tool_error": "Sorry — {error}. Pick one of the items I showed, or tell me what you're looking for.",
+        "no_photo": "no photo with id {photo_id}",
+        "no_item": "no item with id {item_id}",
+        "asked_about": "the item you asked about",
+        "internal_error": "Sorry, something went wrong on my side. Please try again in a moment.",
+        "empty_message": "Your message was empty — tell me what you're looking for, e.g. “a blue tee under $30”.",
+        "cut_message": "(Your message was long, so I read the first {limit} characters.)",
+        "timeout": "Sorry, that took too long. Please try again, perhaps with a shorter request.",
+        "heard": "🎙️ I heard: “{transcript}”",
+        "unknown_item": "I don't know an item with id “{item_id}”. Use the id shown in brackets, e.g. /like {example}.",
+        "reset_done": "Started a new conversation. Your likes and dislikes are kept.",
+        "forgot": "Done: I forgot our conversation and your feedback ({events} events erased).",
+        "which_item_for": "Which item? Use /{command} ID, e.g. /{command} {example}.",
+        "admins_only": "Sorry, that command is for admins only.",
+        "retrained": "Retrained the collaborative model from the feedback log: {summary}",
+        "unsupported_content": (
+            "I can read text, photos and voice notes. Tell me what you're looking for (e.g. “a blue tee under $30”) or send"
+            " a photo of something you like."
+        ),
+        "download_failed": "I couldn't fetch that file. Could you send it again?",
+        "file_too_large": "That file is too large for me ({megabytes} MB); please send one under {limit_mb} MB.",
+        "forget_question": "This erases our conversation and all your likes and dislikes. Are you sure?",
+        "forget_kept": "Okay, I kept everything.",
+        "forgetting": "Forgetting…",
+        "only_the_asker": "Only the person who asked can confirm this.",
+        "button_expired": "This button has expired. Ask me again for fresh suggestions.",
+        "looking_for_more": "Looking for more like this…",
+        "slack_help": (
+            "On Slack: press 👍 / 👎 or “More like this” under an item; `/recbot like ID` and `/recbot reset` work too, and "
+            "`/recbot forget` erases what I know about you."
+        ),
+        "terminal_banner": "recbot — tell me what you're looking for. /help for commands, Ctrl-D to quit.",
+        "path_too_large": "{path} is too large ({megabytes} MB).",
+        "path_unreadable": "I couldn't read {path}: {why}.",
+    }
+
+    def say(self, key: str, **data: Any) -> str:
+        return self.sentences[key].format(**data)
+
+    # -- replies ------------------------------------------------------------------------------------------------------
+    def list_too_short(self, n: int) -> str:
+        return f"The last list had only {n} item{'s' * (n > 1)}; which one do you mean?"
+
+    def nothing_fits(self, constraints: str) -> str:
+        wanted = f" ({constraints})" if constraints else ""
+        return f"I couldn't find anything that fits{wanted}. Try a higher budget, another colour, or different words."
+
+    def results_head(self, n: int, title: str, constraints: str) -> str:
+        head = "Here is 1 of the" if n == 1 else f"Here are {n}"
+        return f"{head} {title}" + (f" — {constraints}" if constraints else "") + ":"
+
+    def item_line(self, n: int | None, name: str, color: str | None, price: float, item_id: str) -> str:
+        """One item of a list (numbered), or the head of an item's details (n None)."""
+        return ("" if n is None else f"{n}. ") + f"{name} — {self.color_name(color)}, {self.price(price)} [{item_id}]"
+
+    def attribute_line(self, key: str, value: str) -> str:
+        return f"{key.replace('_', ' ').title()}: {value}"
+
+    def title(self, kind: str, **data: Any) -> str:
+        """What a list of results is: search, photo, more_like (an item), for_you."""
+        return self.say(f"title.{kind}", **data)
+
+    def more_like_request(self, name: str, item_id: str) -> str:
+        """What a "More like this" press says in the conversation (the parser reads it like typed text)."""
+        return f"More like {name} [{item_id}]"
+
+    # -- the service's own answers ---------------------------------------------------------------------------------
+    def reaction(self, action: str, name: str, color: str | None) -> str:
+        """The acknowledgement of a 👍 (action "like") or a 👎 ("dislike")."""
+        return self.say(f"reaction.{action}", name=name, color=self.color_name(color))
+
+    def unknown_command(self, command: str) -> str:
+        return f"Unknown command /{command}. {self.say('help')}"
+
+    def stats(self, users: int, messages: int, likes: int, dislikes: int, top: Sequence[tuple[str, int]], model: str | None) -> str:
+        liked = ", ".join(f"{name} ({n})" for name, n in top) or "none yet"
+        return (
+            f"Users: {users}\nMessages: {messages}\nLikes: {likes}  Dislikes: {dislikes}\nTop liked: {liked}\n"
+            f"Model: {model or 'popularity only'}"
+        )
+
+    # -- photos and voice notes -------------------------------------------------------------------------------------
+    def image_problem(self, code: str, data: Mapping[str, Any]) -> str:
+        return self.say(f"image.{code}", **data) if f"image.{code}" in self.sentences else self.say("image.other")
+
+    def duration(self, seconds: float) -> str:
+        minutes, secs = divmod(round(seconds), 60)
+        parts = []
+        if minutes:
+            parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+        if secs or not minutes:
+            parts.append(f"{secs} second{'s' if secs != 1 else ''}")
+        return " ".join(parts)
+
+    def speech_problem(self, code: str, data: Mapping[str, Any]) -> str:
+        formats = "OGG/Opus, M4A/AAC, WebM, MP3, WAV or FLAC"
+        match code:
+            case "too_large":
+                return self.say("speech.too_large", megabytes=data["megabytes"], limit=self.duration(data["limit_s"]))
+            case "too_long":
+                heard = f"is {self.duration(data['seconds'])} long" if data.get("seconds") else "is too long"
+                return self.say("speech.too_long", heard=heard, limit=self.duration(data["limit_s"]))
+            case "unsupported_codec":
+                what = f"audio encoded as “{data['codec']}”" if data.get("codec") else "that kind of audio"
+                return self.say("speech.unsupported_codec", what=what, formats=formats)
+        key = f"speech.{code}" if f"speech.{code}" in self.sentences else "speech.other"
+        return self.say(key, formats=formats)
+
+    # -- platform words (adapters render them) ------------------------------------------------------------------------
+    def button(self, action: str, pressed: bool = False) -> str:
+        labels = {"like": ("👍", "👍 Liked"), "dislike": ("👎", "👎 Noted"), "more_like_this": ("More like this", "More like this ✓")}
+        return labels[action][pressed]
+
+    def commands(self, admin: bool = False) -> list[tuple[str, str]]:
+        """The command menu: (command, what it does)."""
+        public = [
+            ("start", "What I can do"),
+            ("help", "How to ask for things"),
+            ("reset", "Start a new conversation (keeps your likes)"),
+            ("forget", "Erase our conversation and your feedback"),
+            ("like", "Like an item: /like ID"),
+            ("dislike", "Dislike an item: /dislike ID"),
+        ]
+        admins = [("stats", "Users, messages, likes and top items (admins)"), ("retrain", "Retrain the recommender from feedback (admins)")]
+        return public + admins if admin else public
+
+    def file_problem(self, code: str, data: Mapping[str, Any]) -> str:
+        """A shared file the bot cannot use."""
+        match code:
+            case "file_info_failed":
+                return "I couldn't open that file (Slack would not tell me about it)."
+            case "unsupported_file":
+                return f"I can look at photos and listen to audio clips, but not at {', '.join(data['names'])}."
+            case "file_too_large":
+                size = f" ({data['megabytes']} MB)" if data.get("megabytes") is not None else ""
+                return f"That file is too large{size}; I read files up to {data['limit_mb']} MB."
+            case "download_forbidden":
+                return "I couldn't download that file (the app may lack the files:read permission)."
+            case "download_retry":
+                return "I couldn't download that file; please try again."
+        status = f" (Slack answered {data['status']})" if data.get("status") else ""
+        return f"I couldn't download that file{status}."
+
+    def usage(self, command: str) -> str:
+        return f"Usage: /{command} PATH" + (" [caption]" if command == "photo" else "")

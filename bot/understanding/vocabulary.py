@@ -1,0 +1,98 @@
+"""Words the catalogue understands: its colours, its categories, and what shoppers call them."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from bot.understanding.lang import DEFAULT, Language
+from recsys.catalogue.items import Item, clean_description
+from recsys.store.filters import category_prefixes
+
+
+@dataclass
+class Vocabulary:
+    """Built from the catalogue itself, so any ingested catalogue gets the same understanding."""
+
+    colors: list[str]
+    categories: list[str]  # every path and prefix in the catalogue
+    words: set[str] = field(default_factory=set)  # every word the catalogue uses, for spotting off-topic text
+    lang: Language = DEFAULT  # whose words for colours, kinds and genders map onto the catalogue's
+    _tokens: dict[str, list[str]] = field(default_factory=dict, init=False)
+
+    @classmethod
+    def from_items(cls, items: Iterable[Item], lang: Language = DEFAULT) -> Vocabulary:
+        items = list(items)
+        words: set[str] = set()
+        for item in items:
+            text = " ".join([item.name, *item.categories, *item.attributes.values()])
+            words.update(lang.singular(w) for w in re.findall(r"[a-z]+", text.lower()))
+        # Description words count when several products use them: rare ones say little about the catalogue.
+        df = Counter(w for d in {clean_description(i.description) for i in items} for w in set(re.findall(r"[a-z]{3,}", d.lower())))
+        words.update(lang.singular(w) for w, n in df.items() if n >= 3)
+        colors = sorted({i.color for i in items if i.color})
+        categories = sorted({p for i in items for p in category_prefixes(i.categories)})
+        return cls(colors, categories, words, lang)
+
+    def __post_init__(self) -> None:
+        for path in self.categories:
+            parts = path.split("/")
+            if len(parts) == 1 and parts[0] in self.lang.genders.values():
+                continue  # genders are handled apart, to combine with a kind of item
+            for token in re.split(self.lang.kind_separators, parts[-1].lower()):
+                for key in self.lang.variants(token):
+                    self._tokens.setdefault(key, []).append(path)
+
+    def color(self, word: str) -> str | None:
+        """The catalogue's name for a colour word, the word itself for a colour we do not stock, else None."""
+        w = word.lower()
+        names = {c.lower(): c for c in self.colors}
+        if w in names:
+            return names[w]
+        synonyms = self.lang.color_synonyms
+        if w in synonyms and synonyms[w] in names:
+            return names[synonyms[w]]
+        if w in self.lang.known_colors or w in synonyms:
+            return w.title()
+        return None
+
+    def color_words(self) -> list[str]:
+        return sorted({c.lower() for c in self.colors} | set(self.lang.color_synonyms) | self.lang.known_colors, key=len, reverse=True)
+
+    def category_keys(self) -> list[str]:
+        """Every phrase that names a kind of item, longest first so "sports bra" wins over "bra"."""
+        return sorted(set(self._tokens) | set(self.lang.kind_synonyms), key=len, reverse=True)
+
+    def categories_for(self, phrase: str) -> list[str]:
+        """Category paths a word or phrase names ("hoodies" → both hoodie paths), or a path itself."""
+        if phrase in self.categories:
+            return [phrase]
+        key = " ".join(self.lang.singular(w) for w in phrase.lower().split())
+        key = self.lang.kind_synonyms.get(key, key)
+        genders = self.lang.genders
+        if key.lower() in genders:
+            return [genders[key.lower()]] if genders[key.lower()] in self.categories else []
+        for path in self.categories:  # a leaf written out in full, e.g. "Hoodies & Sweatshirts"
+            if path.split("/")[-1].lower() == phrase.lower():
+                return [p for p in self.categories if p.split("/")[-1].lower() == phrase.lower()]
+        return list(self._tokens.get(key, []))
+
+    def resolve_categories(self, phrases: list[str], gender: str | None) -> list[str]:
+        """Paths for the named kinds of item, narrowed to a gender when one was given."""
+        paths: list[str] = []
+        for phrase in phrases:
+            paths.extend(p for p in self.categories_for(phrase) if p not in paths)
+        # "tank top": the specific kind wins over the broader one it sits under
+        paths = [p for p in paths if not any(q != p and q.startswith(p + "/") for q in paths)]
+        if gender:
+            if not paths:
+                return [gender] if gender in self.categories else []
+            narrowed = [p for p in paths if p.split("/")[0] == gender]
+            return narrowed or paths
+        return paths
+
+    def knows(self, word: str) -> bool:
+        w = self.lang.singular(word)
+        return w in self.words or word.lower() in self.words or self.color(word) is not None or bool(self.categories_for(word))

@@ -1,0 +1,122 @@
+"""Ranking candidates by content match, collaborative score and the user's own feedback, with diversity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from recsys.catalogue.items import Item
+from recsys.ranking.weights import Weights
+from recsys.store.chroma import Hit
+from recsys.store.filters import Filters
+
+DEFAULT_WEIGHTS = Weights()
+
+
+@dataclass
+class Profile:
+    """What the recommender knows of one user's taste: liked and disliked items with their vectors."""
+
+    user: str
+    liked: list[Item] = field(default_factory=list)
+    disliked: list[Item] = field(default_factory=list)
+    liked_vectors: np.ndarray | None = None
+    disliked_vectors: np.ndarray | None = None
+
+    @property
+    def has_history(self) -> bool:
+        return bool(self.liked or self.disliked)
+
+
+Reason = tuple[str, dict[str, Any]]  # a reason code and its data; bot/ puts it in words
+
+
+@dataclass
+class Recommendation:
+    item: Item
+    score: float
+    reasons: list[Reason]
+
+
+def _matched_terms(terms: Sequence[str], item: Item) -> list[str]:
+    text = item.embedding_text().lower()
+    # a crude stem: "running" matches "run", "hoodies" matches "hoodie"
+    return [t for t in terms if t in text or (len(t) > 4 and t[:-3] in text) or t.rstrip("s") in text]
+
+
+def blend(
+    hits: list[Hit],
+    cf_scores: np.ndarray,
+    profile: Profile,
+    filters: Filters,
+    k: int,
+    weights: Weights = DEFAULT_WEIGHTS,
+    terms: Sequence[str] = (),
+    max_per_product: int = 1,
+    basis: Reason | None = None,
+) -> list[Recommendation]:
+    """Score every hit, then pick k with at most `max_per_product` variants of one product."""
+    if not hits:
+        return []
+    vectors = np.stack([h.vector for h in hits])
+    liked_sim = _max_sim(vectors, profile.liked_vectors)
+    disliked_sim = _max_sim(vectors, profile.disliked_vectors)
+    disliked_products = {i.product_id for i in profile.disliked}
+    scored = []
+    for n, hit in enumerate(hits):
+        content = max(hit.similarity, 0.0)
+        taste = liked_sim[n][0] - disliked_sim[n][0]
+        score = weights.content * content + weights.cf * float(cf_scores[n]) + weights.feedback * taste
+        if hit.item.product_id in disliked_products:
+            score -= weights.disliked_product_penalty
+        scored.append((score, n))
+    scored.sort(key=lambda t: -t[0])
+
+    picked: list[Recommendation] = []
+    per_product: dict[str, int] = {}
+    chosen_vectors: list[np.ndarray] = []
+    for score, n in scored:
+        hit = hits[n]
+        pid = hit.item.product_id
+        if per_product.get(pid, 0) >= max_per_product:
+            continue
+        if any(float(v @ hit.vector) > weights.near_duplicate for v in chosen_vectors):  # near-identical listings
+            continue
+        per_product[pid] = per_product.get(pid, 0) + 1
+        chosen_vectors.append(hit.vector)
+        liked_item = profile.liked[int(liked_sim[n][1])] if profile.liked and liked_sim[n][0] > weights.liked_reason else None
+        reasons = _reasons(hit, terms, filters, liked_item, float(cf_scores[n]) > weights.cf_reason, basis)
+        picked.append(Recommendation(hit.item, round(float(score), 4), reasons))
+        if len(picked) == k:
+            break
+    return picked
+
+
+def _max_sim(vectors: np.ndarray, others: np.ndarray | None) -> np.ndarray:
+    """(max similarity, argmax) of each vector against a set; zeros when the set is empty."""
+    if others is None or len(others) == 0:
+        return np.zeros((len(vectors), 2), dtype=np.float32)
+    sims = vectors @ others.T
+    return np.stack([sims.max(axis=1), sims.argmax(axis=1)], axis=1)
+
+
+def _reasons(hit: Hit, terms: Sequence[str], filters: Filters, liked: Item | None, popular: bool, basis: Reason | None) -> list[Reason]:
+    reasons: list[Reason] = [basis] if basis else []
+    matched = _matched_terms(terms, hit.item)
+    if matched:
+        reasons.append(("matches", {"terms": matched[:3]}))
+    if liked is not None and liked.id != hit.item.id:
+        reasons.append(("close_to_liked", {"name": liked.name, "id": liked.id}))
+    if filters.max_price is not None:
+        reasons.append(("within_budget", {"price": hit.item.price, "max_price": filters.max_price}))
+    if filters.exclude_colors and hit.item.color:
+        reasons.append(("not_colors", {"color": hit.item.color, "excluded": list(filters.exclude_colors)}))
+    if popular and not liked:
+        reasons.append(("similar_shoppers", {}))
+    if not reasons:
+        leaf = hit.item.categories[0].split("/")[-1] if hit.item.categories else None
+        reasons.append(("close_match", {"kind": leaf}))
+    return reasons

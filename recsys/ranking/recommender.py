@@ -1,0 +1,156 @@
+"""The recommender: vector search in the store, then blending with CF and the user's feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from recsys.catalogue.items import Item
+from recsys.cf.scorer import CFScorer
+from recsys.encoders.image import ClipImageEncoder, ImageEncoder
+from recsys.encoders.text import TextEncoder
+from recsys.photo.search import PhotoQuery, PhotoRanker
+from recsys.ranking.blender import Profile, Reason, Recommendation, blend
+from recsys.ranking.weights import Weights
+from recsys.store.chroma import Hit, ItemStore
+from recsys.store.filters import Filters
+
+
+@dataclass
+class RecommenderSettings:
+    candidates: int = 60  # over-fetch before blending and diversity
+    max_per_product: int = 1
+    weights: Weights = field(default_factory=Weights)
+
+
+class Recommender:
+    """`search`, `search_image_vector`, `more_like` and `for_user`, each returning ranked recommendations."""
+
+    def __init__(
+        self,
+        store: ItemStore,
+        text_encoder: TextEncoder,
+        image_encoder: ImageEncoder | ClipImageEncoder,
+        scorer: CFScorer,
+        settings: RecommenderSettings | None = None,
+    ) -> None:
+        self.store = store
+        self.text_encoder = text_encoder
+        self.image_encoder = image_encoder
+        self.scorer = scorer
+        self.settings = settings or RecommenderSettings()
+        self.photo_ranker = PhotoRanker(store)
+
+    def profile(self, user: str, liked_ids: list[str], disliked_ids: list[str]) -> Profile:
+        """A taste profile from feedback; ids no longer in the catalogue are ignored."""
+        liked = [i for i in (self.store.get(x) for x in liked_ids) if i]
+        disliked = [i for i in (self.store.get(x) for x in disliked_ids) if i]
+        vectors = self.store.text_vectors([i.id for i in liked + disliked])
+        liked_v = np.stack([vectors[i.id] for i in liked]) if liked else None
+        disliked_v = np.stack([vectors[i.id] for i in disliked]) if disliked else None
+        return Profile(user, liked, disliked, liked_v, disliked_v)
+
+    def item(self, item_id: str) -> Item | None:
+        return self.store.get(item_id)
+
+    def search(self, query: str, filters: Filters, profile: Profile, k: int, terms: Sequence[str] = ()) -> list[Recommendation]:
+        """Items matching the words; `terms` are the words a reason may say an item matches."""
+        vector = self.text_encoder.encode_one(query) if query.strip() else None
+        if vector is None:
+            return self.for_user(profile, filters, k)
+        excluded = self._exclusions(filters, profile)
+        hits = self.store.search_text(vector, excluded, self.settings.candidates)
+        if getattr(self.image_encoder, "supports_text", False):
+            hits = self._with_photo_match(query, hits, excluded)
+        return self._blend(hits, profile, filters, k, terms)
+
+    def _with_photo_match(self, query: str, hits: list[Hit], filters: Filters) -> list[Hit]:
+        """Cross-modal (CLIP): the words are also compared with every photo, so an item whose picture fits
+        the request ranks up, and one found only by its picture joins the candidates."""
+        rows = self.store.image_rows()
+        text_in_image_space = self.image_encoder.encode_texts([query])[0]
+        if not rows.items or rows.vectors.shape[1:] != text_in_image_space.shape:
+            return hits
+        sims = rows.vectors @ text_in_image_space
+        # CLIP's text-image cosines sit in a narrow band: compare them with each other, not with text cosines
+        spread = float(sims.std()) or 1.0
+        photo_score = {item.id: float((s - sims.mean()) / spread) for item, s in zip(rows.items, sims, strict=True)}
+        by_id = {h.item.id: h for h in hits}
+        extra = [rows.items[i] for i in np.argsort(-sims)[: self.settings.candidates // 2] if rows.items[i].id not in by_id]
+        extra = [i for i in extra if filters.matches(i)]
+        vectors = self.store.text_vectors([i.id for i in extra])
+        merged = [*hits, *(Hit(i, 0.0, vectors[i.id]) for i in extra if i.id in vectors)]
+        w = self.settings.weights.clip_photo
+        return [Hit(h.item, h.similarity + w * photo_score.get(h.item.id, 0.0), h.vector) for h in merged]
+
+    def encode_image(self, image: Image.Image) -> PhotoQuery:
+        """What a photo tells: its image vector, the colour signature of the product in it and any text printed on it."""
+        return PhotoQuery.of_image(image, self.image_encoder)
+
+    def search_image_vector(
+        self, query: PhotoQuery | np.ndarray, filters: Filters, profile: Profile, k: int, caption: str = "", terms: Sequence[str] = ()
+    ) -> list[Recommendation]:
+        """Items that look like a photo (vector, colours, category), refined by an optional caption."""
+        if not isinstance(query, PhotoQuery):
+            query = PhotoQuery(np.asarray(query, dtype=np.float32))
+        ranked = self.photo_ranker.rank(query, self._exclusions(filters, profile), self.settings.candidates)
+        # Blend on the items' text vectors so taste and diversity work the same way as for text.
+        text_vectors = self.store.text_vectors([item.id for item, _ in ranked])
+        hits = [Hit(item, score, text_vectors[item.id]) for item, score in ranked if item.id in text_vectors]
+        if caption.strip():
+            caption_vector = self.text_encoder.encode_one(caption)
+            w = self.settings.weights.caption
+            hits = [Hit(h.item, (1 - w) * h.similarity + w * float(h.vector @ caption_vector), h.vector) for h in hits]
+        basis: Reason = ("photo", {"colors": [name for name, _ in query.dominant_colors()]})
+        return self._blend(hits, profile, filters, k, terms, basis=basis)
+
+    def more_like(self, item_id: str, filters: Filters, profile: Profile, k: int) -> list[Recommendation]:
+        anchor = self.store.get(item_id)
+        if anchor is None:
+            return []
+        vector = self.store.text_vectors([item_id])[item_id]
+        # "More like this" means other products; with a colour asked for ("the second one in blue")
+        # the anchor's own variants are exactly what is wanted.
+        siblings = [] if filters.colors else [i.id for i in self.store.all_items().values() if i.product_id == anchor.product_id]
+        excluded = self._exclusions(filters, profile).with_(exclude_ids=(*filters.exclude_ids, item_id, *siblings))
+        hits = self.store.search_text(vector, excluded, self.settings.candidates)
+        return self._blend(hits, profile, filters, k, basis=("similar_to", {"name": anchor.name, "id": anchor.id}))
+
+    def for_user(self, profile: Profile, filters: Filters, k: int) -> list[Recommendation]:
+        """No query: lean on taste (liked items), then on what is popular."""
+        excluded = self._exclusions(filters, profile)
+        if profile.liked_vectors is not None:
+            centre = profile.liked_vectors.mean(axis=0)
+            centre /= max(float(np.linalg.norm(centre)), 1e-12)
+            hits = self.store.search_text(centre, excluded, self.settings.candidates)
+            return self._blend(hits, profile, filters, k, basis=("taste", {}))
+        items = [i for i in self.store.all_items().values() if excluded.matches(i)]
+        popularity = self.scorer.scores(profile.user, [i.id for i in items])
+        order = np.argsort(-popularity, kind="stable")[: self.settings.candidates]
+        chosen = [items[n] for n in order]
+        vectors = self.store.text_vectors([i.id for i in chosen])
+        hits = [Hit(i, 0.0, vectors[i.id]) for i in chosen]
+        return self._blend(hits, profile, filters, k, basis=("popular", {}) if popularity.any() else ("starter", {}))
+
+    def _exclusions(self, filters: Filters, profile: Profile) -> Filters:
+        # Disliked items never come back.
+        return filters.with_(exclude_ids=tuple(dict.fromkeys([*filters.exclude_ids, *(i.id for i in profile.disliked)])))
+
+    def _blend(
+        self, hits: list[Hit], profile: Profile, filters: Filters, k: int, terms: Sequence[str] = (), basis: Reason | None = None
+    ) -> list[Recommendation]:
+        cf = self.scorer.scores(profile.user, [h.item.id for h in hits])
+        return blend(
+            hits,
+            cf,
+            profile,
+            filters,
+            k,
+            self.settings.weights,
+            terms=terms,
+            max_per_product=self.settings.max_per_product,
+            basis=basis,
+        )
