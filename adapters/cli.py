@@ -13,6 +13,7 @@ from pathlib import Path
 
 from adapters.config import Config, load_config
 from bot.config import ConfigError
+from recsys.catalogue.loading import FORMATS
 
 log = logging.getLogger("recbot")
 
@@ -71,12 +72,15 @@ def _ingest(config: Config, args: argparse.Namespace) -> int:
         print(f"recbot ingest: no such file: {path}", file=sys.stderr)
         return 2
     store = ItemStore(config.storage.root / "chroma")
-    loaded, report = ingest(path, store, TextEncoder.shared(), configured_image_encoder(config), progress=True)
+    encoders = TextEncoder.shared(), configured_image_encoder(config)
+    loaded, report = ingest(path, store, *encoders, config.catalogue, progress=True, format=args.format)
     for problem in loaded.problems:
         print(f"{path}:{problem}")
-    skipped = sum(p.skipped for p in loaded.problems)
-    print(f"ingested {len(loaded.items)} items from {path}: {report}; {skipped} rows skipped")
-    return 0 if loaded.items or not skipped else 1
+    for photo in report.image_problems:
+        print(f"{path}: photo left out, item kept: {photo}")
+    photos = f"; {len(report.image_problems)} photos could not be read" if report.image_problems else ""
+    print(f"ingested {len(loaded.items)} items from {path} ({loaded.format}): {report}; {loaded.summary()}{photos}")
+    return 0 if loaded.items or not loaded.problems else 1
 
 
 def _serve(config: Config, args: argparse.Namespace) -> int:
@@ -154,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(run=_chat)
     ingest = sub.add_parser("ingest", help="add or update items from a JSONL or CSV catalogue")
     ingest.add_argument("path", help="catalogue file (.jsonl or .csv)")
+    ingest.add_argument(
+        "--format", choices=FORMATS, default="auto", help="auto (from the suffix and the CSV header) | generic | shopify | woocommerce"
+    )
     ingest.set_defaults(run=_ingest)
     serve = sub.add_parser("serve", help="run the bot on a chat platform (tokens from the environment)")
     serve.add_argument("platform", choices=["telegram", "slack"])
@@ -171,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--provider", default=None, help="dialogue: rules | local | openai")
     evaluate.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
     evaluate.set_defaults(run=_eval)
+    bench = sub.add_parser("bench", help="performance figures on synthetic data (store: ingest, start-up, turn latency)")
+    bench.add_argument("kind", choices=["store"])
+    bench.add_argument("--items", type=int, default=10_000, help="store: size of the synthetic catalogue")
+    bench.add_argument("--runs", type=int, default=1, help="repeat and report the median")
+    bench.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    bench.set_defaults(run=_eval)
     return parser
 
 

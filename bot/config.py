@@ -31,6 +31,18 @@ class StorageConfig(Section):
 
 class CatalogueConfig(Section):
     path: Path | None = Field(None, description="JSONL/CSV catalogue indexed on first run; default: bundled demo")
+    currency: str = Field("USD", description="ISO 4217 code the catalogue's prices are in: every reply and parsed budget uses it")
+    search_fields: list[str] | None = Field(None, description="attributes whose words are searched; default: every attribute")
+    category_separator: str | None = Field(None, description='between levels of a category path; default " > " when present, else "/"')
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        from babel.numbers import list_currencies
+
+        if value.upper() not in list_currencies():
+            raise ValueError(f"not an ISO 4217 currency code: {value!r} (e.g. USD, EUR, CNY)")
+        return value.upper()
 
 
 class ModelsConfig(Section):

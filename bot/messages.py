@@ -46,11 +46,12 @@ class ItemCard:
 
     id: str
     name: str
-    price: float
+    price: float | None  # None: the catalogue gives no price
     color: str | None
     categories: list[str]
     image: str | None
     reason: str
+    currency: str = "USD"  # ISO 4217, the catalogue's (catalogue.currency)
 
 
 @dataclass

@@ -64,7 +64,7 @@ class BotService:
         self.recommender = Recommender(store, text_encoder, image_encoder, CFScorer(), settings)
         await asyncio.to_thread(seed_for_config, self.config, self.log, store.all_items().values())
         await asyncio.to_thread(self.cf.serve, self.recommender)
-        self.vocabulary = Vocabulary.from_items(store.all_items().values())
+        self.vocabulary = Vocabulary.from_items(store.all_items().values(), currency=self.config.catalogue.currency)
         model = make_chat_model(self.config.llm, self.vocabulary, self._known_items, models_dir=self.root / "models")
         fallback = None if isinstance(model, RulesChatModel) else RulesChatModel(vocabulary=self.vocabulary, known_ids=self._known_items)
         tools = build_tools(self.recommender, self.log, self.vocabulary, self.photos)
@@ -92,9 +92,9 @@ class BotService:
     def scheduler(self):  # type: ignore[no-untyped-def]
         return self.cf.scheduler
 
-    def _known_items(self) -> set[str]:
+    def _known_items(self) -> Collection[str]:
         assert self.recommender is not None
-        return set(self.recommender.store.all_items())
+        return self.recommender.store.all_items().keys()
 
     def item(self, item_id: str):  # type: ignore[no-untyped-def]
         return self.recommender.item(item_id) if self.recommender is not None else None
@@ -121,6 +121,8 @@ class BotService:
         return reply
 
     async def _dispatch(self, user: UserKey, incoming: Incoming, lang: Language) -> Reply:
+        if incoming.command is None and not self._known_items():
+            return Reply(text=lang.say("empty_catalogue"), error="empty_catalogue")
         if incoming.command is not None:
             return await self.commands.run(user, incoming.command, self.thread_id(incoming), lang, self._example_id())
         if incoming.feedback is not None:
@@ -137,7 +139,8 @@ class BotService:
     async def _text(self, user: UserKey, incoming: Incoming, text: str, lang: Language, note: str = "") -> Reply:
         text, cut = self._clean(text)
         if not text:
-            return Reply(text=lang.say("empty_message"), error="empty")
+            assert self.vocabulary is not None
+            return Reply(text=lang.say("empty_message", **self.vocabulary.shop_words(lang)), error="empty")
         assert self._turns is not None
         reply = await self._turns.run(user, self.thread_id(incoming), text, lang)
         if cut:

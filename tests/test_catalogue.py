@@ -58,12 +58,13 @@ def test_jsonl_rows_are_validated_with_line_numbers(tmp_path: Path) -> None:
     ]
     path.write_text("\n".join(rows) + "\n")
     result = load_catalogue(path)
-    assert [i.id for i in result.items] == ["a", "d"]
+    assert [i.id for i in result.items] == ["a", "b", "d"]  # a price is optional: "b" is kept without one
     assert result.items[0].categories == ("Men/Tops", "Sale") and result.items[0].color == "Red"
-    assert result.items[1].image is None and result.items[1].attributes == {"material": "wool"}
+    assert result.items[1].price is None
+    assert result.items[2].image is None and result.items[2].attributes == {"material": "wool"}
     report = {p.line: str(p) for p in result.problems}
     assert "not valid JSON" in report[2]
-    assert "price: missing" in report[3]
+    assert 3 not in report
     assert "price" in report[4] and "skipped" in report[4]
     assert "image not found: nope.jpg" in report[5] and "warning" in report[5]
     assert "expected a JSON object" in report[7]
@@ -105,18 +106,17 @@ def test_recbot_ingest_reports_and_is_idempotent(tmp_path: Path) -> None:
     write(20)
     first = ingest()
     assert first.returncode == 0, first.stderr
-    assert "line 3: skipped: price: missing" in first.stdout
-    assert "2 added, 0 updated, 0 unchanged; 1 rows skipped" in first.stdout
+    assert "3 added, 0 updated, 0 unchanged; 0 rows skipped" in first.stdout  # a price is optional
     again = ingest()
-    assert "0 added, 0 updated, 2 unchanged" in again.stdout
+    assert "0 added, 0 updated, 3 unchanged" in again.stdout
     write(15)
     changed = ingest()
-    assert "0 added, 1 updated, 1 unchanged" in changed.stdout
+    assert "0 added, 1 updated, 2 unchanged" in changed.stdout
 
     from recsys.store.chroma import ItemStore
 
     store = ItemStore(tmp_path / "data" / "chroma")
-    assert store.count() == 2 and store.get("t1").price == 15
+    assert store.count() == 3 and store.get("t1").price == 15 and store.get("t3").price is None
     assert [i.id for i in store.image_rows().items] == ["t1"]
 
 

@@ -105,3 +105,26 @@ def test_spoken_numbers() -> None:
     assert EN.words_to_numbers("under forty dollars") == "under 40 dollars"
     assert EN.words_to_numbers("about one hundred twenty bucks") == "about 120 bucks"
     assert EN.words_to_numbers("one blue hoodie") == "one blue hoodie"  # only amounts of money
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("a shirt under 50 euros", None, 50),
+        ("a shirt under €50", None, 50),
+        ("shirts between 20 and 40 eur", 20, 40),
+        ("a €45 shirt", None, 45),
+        ("a shirt under forty euros", None, 40),
+        ("a shirt under $50", None, 50),  # a sign typed out of habit still reads as the budget
+    ],
+)
+def test_budgets_in_the_catalogues_currency(text: str, low: float | None, high: float | None) -> None:
+    euro = Vocabulary.from_items(ITEMS, currency="EUR")
+    r = parse(text, euro, IDS)
+    assert (r.min_price, r.max_price) == (low, high)
+
+
+def test_prices_are_written_in_the_catalogues_currency() -> None:
+    assert EN.price(54, "EUR") == "€54" and EN.price(29.99, "GBP") == "£29.99" and EN.price(12.5, "USD", exact=True) == "$12.50"
+    assert EN.price(None, "EUR") == ""
+    assert EN.describe({"max_price": 60, "currency": "EUR"}) == "up to €60"

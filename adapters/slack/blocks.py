@@ -55,14 +55,16 @@ def card_image_url(item: ItemCard, public_url: str | None) -> str | None:
     return None
 
 
-def price(value: float) -> str:
-    return f"${value:,.2f}".replace(".00", "")
-
-
 def card_blocks(n: int, item: ItemCard, lang: Language, public_url: str | None = None) -> list[dict[str, Any]]:
     """One item: name, price, colour and reason (its photo as the accessory), then the three buttons."""
     details = " · ".join(
-        part for part in (price(item.price), item.color, item.categories[0].split("/")[-1] if item.categories else None) if part
+        part
+        for part in (
+            lang.price(item.price, item.currency, exact=True),
+            item.color,
+            item.categories[0].split("/")[-1] if item.categories else None,
+        )
+        if part
     )
     lines = [f"*{escape(item.name)}*", escape(details)]
     if item.reason:
@@ -103,7 +105,10 @@ def render(reply: Reply, public_url: str | None = None) -> tuple[str, list[dict[
             break
         blocks.append({"type": "divider"})
         blocks.extend(card_blocks(n, item, lang, public_url))
-    listing = [f"{n}. {plain(i.name)} — {price(i.price)}" for n, i in enumerate(reply.items, start=1)]
+    listing = [
+        f"{n}. {plain(i.name)}" + (f" — {p}" if (p := lang.price(i.price, i.currency, exact=True)) else "")
+        for n, i in enumerate(reply.items, start=1)
+    ]
     fallback = _cut("\n".join([plain(intro or reply.text), *listing]), FALLBACK_LIMIT)
     return fallback, blocks
 

@@ -106,7 +106,8 @@ class Renderer:
 def caption(item: ItemCard) -> str:
     """Name and colour, price, why it was picked, and the id for /like ID; a long reason is cut to fit 1024."""
     title = f"{item.name} — {item.color}" if item.color else item.name
-    head, tail = f"{title}\n${item.price:,.2f}", f"ID: {item.id}"
+    price = language(None).price(item.price, item.currency, exact=True)
+    head, tail = f"{title}\n{price}".strip(), f"ID: {item.id}"
     room = CAPTION_LIMIT - len(head) - len(tail) - 2
     reason = item.reason.strip()
     if len(reason) > room:

@@ -32,12 +32,12 @@ class TurnContext:
     lang: Language = DEFAULT  # the language of the message being answered
 
 
-def card(rec: Recommendation, lang: Language) -> ItemCard:
+def card(rec: Recommendation, lang: Language, currency: str) -> ItemCard:
     i = rec.item
-    return ItemCard(i.id, i.name, i.price, i.color, list(i.categories), i.image, lang.reason(rec.reasons))
+    return ItemCard(i.id, i.name, i.price, i.color, list(i.categories), i.image, lang.reason(rec.reasons, currency), currency)
 
 
-def describe(filters: Filters, lang: Language) -> str:
+def describe(filters: Filters, lang: Language, currency: str = "USD") -> str:
     """The search's constraints in the shopper's words (the kinds by their catalogue names)."""
     kinds = list(dict.fromkeys(c.split("/")[-1] for c in filters.categories))
     return lang.describe(
@@ -47,16 +47,18 @@ def describe(filters: Filters, lang: Language) -> str:
             "exclude_colors": list(filters.exclude_colors),
             "min_price": filters.min_price,
             "max_price": filters.max_price,
+            "currency": currency,
         }
     )
 
 
-def _result(recs: list[Recommendation], filters: Filters, title: str, lang: Language) -> tuple[str, list[dict[str, Any]]]:
+def _result(recs: list[Recommendation], filters: Filters, title: str, lang: Language, currency: str) -> tuple[str, list[dict[str, Any]]]:
     """Compact JSON for the model; the full cards travel as the artifact for the reply."""
-    cards = [card(r, lang) for r in recs]
+    cards = [card(r, lang, currency) for r in recs]
     content = {
         "title": title,
-        "constraints": describe(filters, lang),
+        "currency": currency,
+        "constraints": describe(filters, lang, currency),
         "items": [
             {
                 "n": n,
@@ -127,7 +129,7 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
         profile = await profile_of(runtime)
         lang = runtime.context.lang
         recs = await asyncio.to_thread(recommender.search, query, filters, profile, runtime.context.k, lang.query_terms(query))
-        return _result(recs, filters, lang.title("search", query=query), lang)
+        return _result(recs, filters, lang.title("search", query=query), lang, vocab.currency)
 
     @tool(response_format="content_and_artifact")
     async def search_by_photo(
@@ -151,7 +153,7 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
         profile = await profile_of(runtime)
         k, terms = runtime.context.k, lang.query_terms(query)
         recs = await asyncio.to_thread(recommender.search_image_vector, photo, filters, profile, k, query, terms)
-        return _result(recs, filters, lang.title("photo"), lang)
+        return _result(recs, filters, lang.title("photo"), lang, vocab.currency)
 
     @tool(response_format="content_and_artifact")
     async def more_like(
@@ -172,7 +174,7 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
         filters = filters_from(max_price, min_price, colors, exclude_colors, categories, exclude_ids)
         profile = await profile_of(runtime)
         recs = await asyncio.to_thread(recommender.more_like, item_id, filters, profile, runtime.context.k)
-        return _result(recs, filters, lang.title("more_like", name=anchor.name), lang)
+        return _result(recs, filters, lang.title("more_like", name=anchor.name), lang, vocab.currency)
 
     @tool(response_format="content_and_artifact")
     async def recommend_for_me(
@@ -186,7 +188,7 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
         filters = filters_from(max_price, None, colors, None, categories, exclude_ids)
         profile = await profile_of(runtime)
         recs = await asyncio.to_thread(recommender.for_user, profile, filters, runtime.context.k)
-        return _result(recs, filters, runtime.context.lang.title("for_you"), runtime.context.lang)
+        return _result(recs, filters, runtime.context.lang.title("for_you"), runtime.context.lang, vocab.currency)
 
     @tool(response_format="content_and_artifact")
     async def item_details(item_id: str, runtime: ToolRuntime[TurnContext]) -> tuple[str, list[dict[str, Any]]]:
@@ -197,6 +199,7 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
             return json.dumps({"error": lang.say("no_item", item_id=item_id)}, ensure_ascii=False), []
 
         details = {
+            "currency": vocab.currency,
             "id": item.id,
             "name": item.name,
             "price": item.price,
@@ -209,7 +212,7 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
         }
         reason = lang.say("asked_about")
         return json.dumps({"title": "details", "item": details}, ensure_ascii=False), [
-            asdict(ItemCard(item.id, item.name, item.price, item.color, list(item.categories), item.image, reason))
+            asdict(ItemCard(item.id, item.name, item.price, item.color, list(item.categories), item.image, reason, vocab.currency))
         ]
 
     return [search_catalogue, search_by_photo, more_like, recommend_for_me, item_details]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -27,7 +27,7 @@ class HoldsScorer(Protocol):
 class ServingModel:
     """Owns the model versions, the trainer and the schedule; `holder.scorer` is what recommendations read."""
 
-    def __init__(self, config: TrainingConfig, feedback: FeedbackLog, folder: Path, known_items: Callable[[], set[str]]) -> None:
+    def __init__(self, config: TrainingConfig, feedback: FeedbackLog, folder: Path, known_items: Callable[[], Collection[str]]) -> None:
         self.config = config
         self.feedback = feedback
         self.known_items = known_items

@@ -17,7 +17,7 @@ import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,7 +55,7 @@ class History:
         return {u: [i for _, i in sorted(pairs)] for u, pairs in order.items()}
 
 
-def build_history(events: list[Event], config: TrainingConfig, known: set[str] | None, now: dt.datetime | None = None) -> History:
+def build_history(events: list[Event], config: TrainingConfig, known: Collection[str] | None, now: dt.datetime | None = None) -> History:
     """Confidence = event weight × ½^(age / half-life), summed per (user, item); a later dislike cancels the item."""
     now = now or dt.datetime.now(dt.UTC)
     weights: dict[tuple[str, str], float] = defaultdict(float)
@@ -87,7 +87,7 @@ def kinds(config: TrainingConfig) -> list[str]:
     return [*config.event_weights, "dislike"]
 
 
-def user_history(feedback: FeedbackLog, user: UserKey, config: TrainingConfig, known: set[str] | None) -> list[Interaction]:
+def user_history(feedback: FeedbackLog, user: UserKey, config: TrainingConfig, known: Collection[str] | None) -> list[Interaction]:
     """One user's full weighted history, as training would see it (the instant update uses this)."""
     return build_history(feedback.training_events(kinds(config), user=user), config, known).interactions()
 
@@ -152,7 +152,7 @@ class Trainer:
         feedback: FeedbackLog,
         config: TrainingConfig,
         registry: ModelRegistry,
-        known_items: Callable[[], set[str]] | None = None,
+        known_items: Callable[[], Collection[str]] | None = None,
         make_scorer: Callable[[], CFScorer] = CFScorer,
     ) -> None:
         self.feedback = feedback

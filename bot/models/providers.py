@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
@@ -16,7 +16,7 @@ DEFAULT_MODELS_DIR = Path("~/.local/share/recbot/models").expanduser()
 
 
 def make_chat_model(
-    config: LLMConfig, vocabulary: Vocabulary, known_ids: Callable[[], set[str]], models_dir: Path | None = None
+    config: LLMConfig, vocabulary: Vocabulary, known_ids: Callable[[], Collection[str]], models_dir: Path | None = None
 ) -> BaseChatModel:
     if config.provider == "rules":
         return RulesChatModel(vocabulary=vocabulary, known_ids=known_ids)

@@ -40,7 +40,8 @@ def compose_reply(tool_messages: Sequence[ToolMessage], lang: Language) -> str:
         return lang.say("tool_error", error=data["error"])
     if "item" in data:
         item = data["item"]
-        lines = [lang.item_line(None, item["name"], item.get("color"), item["price"], item["id"]), item.get("description", "")]
+        head = lang.item_line(None, item["name"], item.get("color"), item.get("price"), item["id"], item.get("currency", "USD"))
+        lines = [head, item.get("description", "")]
         lines += [lang.attribute_line(k, v) for k, v in item.get("attributes", {}).items()]
         return "\n".join(line for line in lines if line)
     items = data.get("items", [])
@@ -49,5 +50,6 @@ def compose_reply(tool_messages: Sequence[ToolMessage], lang: Language) -> str:
         return lang.nothing_fits(constraints)
     lines = [lang.results_head(len(items), data.get("title", ""), constraints)]
     for item in items:
-        lines.append(lang.item_line(item["n"], item["name"], item.get("color"), item["price"], item["id"]) + f"\n   {item['reason']}")
+        line = lang.item_line(item["n"], item["name"], item.get("color"), item.get("price"), item["id"], data.get("currency", "USD"))
+        lines.append(f"{line}\n   {item['reason']}")
     return "\n".join(lines)

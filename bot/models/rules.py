@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
@@ -26,7 +26,7 @@ class RulesChatModel(RespondingChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     vocabulary: Vocabulary
-    known_ids: Callable[[], set[str]]
+    known_ids: Callable[[], Collection[str]]
 
     @property
     def _llm_type(self) -> str:
@@ -55,13 +55,15 @@ class RulesChatModel(RespondingChatModel):
             case "empty":
                 return AIMessage(content=lang.say("nothing_caught"))
             case "greeting":
-                return AIMessage(content=lang.say("greeting"))
+                return AIMessage(content=lang.say("greeting", **self.vocabulary.shop_words(lang)))
+            case "catalogue":
+                return AIMessage(content=lang.say("we_sell", **self.vocabulary.shop_words(lang)))
             case "help":
                 return AIMessage(content=lang.say("help"))
             case "thanks":
                 return AIMessage(content=lang.say("welcome"))
             case "offtopic":
-                return AIMessage(content=lang.say("offtopic"))
+                return AIMessage(content=lang.say("offtopic", **self.vocabulary.shop_words(lang)))
             case "recommend":
                 args = {k: v for k, v in _constraints(req).items() if k in {"max_price", "colors", "categories"}}
                 return _call("recommend_for_me", args)
@@ -70,7 +72,9 @@ class RulesChatModel(RespondingChatModel):
                     return AIMessage(content=lang.say("nothing_to_refine"))
                 name, args = last_call
                 args = _merge(args, req, self.vocabulary)
-                prices = [float(i["price"]) for i in shown]
+                prices = [float(i["price"]) for i in shown if i.get("price") is not None]
+                if not prices:
+                    return AIMessage(content=lang.say("no_prices"))
                 if req.intent == "cheaper":
                     args["max_price"] = round(min(prices) - 0.01, 2)
                     args.pop("min_price", None)

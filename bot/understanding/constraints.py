@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,6 +21,7 @@ Intent = Literal[
     "recommend",
     "greeting",
     "help",
+    "catalogue",
     "thanks",
     "offtopic",
     "empty",
@@ -55,12 +57,14 @@ class Request:
         )
 
 
-def parse(text: str, vocab: Vocabulary, item_ids: set[str] | None = None, lang: Language = DEFAULT) -> Request:
+def parse(text: str, vocab: Vocabulary, item_ids: Collection[str] | None = None, lang: Language = DEFAULT) -> Request:
     """Read a message against the catalogue's vocabulary, with the language's words and patterns."""
     raw = " ".join(text.split())
     if not raw:
         return Request("empty")
-    low = lang.words_to_numbers(raw.lower())
+    low = lang.words_to_numbers(raw.lower(), vocab.currency)
+    sym, words = lang.money(vocab.currency)
+    amount = lang.amount.format(sym=sym, words=words)
     req = Request("search")
 
     # -- ids and positions ------------------------------------------------------------------
@@ -76,19 +80,19 @@ def parse(text: str, vocab: Vocabulary, item_ids: set[str] | None = None, lang: 
         low = low[: ordinal.start()] + " " + low[ordinal.end() :]
 
     # -- price ------------------------------------------------------------------------------
-    between = next((m for p in lang.between if (m := re.search(p.format(amount=lang.amount), low))), None)
+    between = next((m for p in lang.between if (m := re.search(p.format(amount=amount, sym=sym), low))), None)
     if between:
         lo, hi = sorted([float(between.group(1)), float(between.group(2))])
         req.min_price, req.max_price = lo, hi
         low = low[: between.start()] + " " + low[between.end() :]
     else:
         for pattern, attr in ((lang.at_most, "max_price"), (lang.at_least, "min_price")):
-            m = re.search(rf"{pattern}\s*{lang.amount}", low)
+            m = re.search(rf"{pattern}\s*{amount}", low)
             if m:
                 setattr(req, attr, float(m.group(1)))
                 low = low[: m.start()] + " " + low[m.end() :]
         if req.max_price is None and req.min_price is None:
-            m = re.search(lang.bare_budget, low)
+            m = re.search(lang.bare_budget.format(sym=sym, words=words), low)
             if m:  # a bare "$60 hoodie" is a budget
                 req.max_price = float(m.group(1) or m.group(2))
                 low = low[: m.start()] + " " + low[m.end() :]

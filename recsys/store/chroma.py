@@ -1,9 +1,13 @@
-"""The item store: Chroma collections of item text and image vectors with filterable metadata."""
+"""The item store: Chroma collections of item text and image vectors with filterable metadata, and the item records
+beside them (recsys/store/records.py) for everything read for the whole catalogue at once. Whole-collection reads
+of Chroma go a page at a time: one `get()` of more than about 32,766 rows fails on SQLite's variable limit."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,6 +18,7 @@ from chromadb.config import Settings
 from recsys.catalogue.items import Item
 from recsys.photo.colors import COLOR_DIM, visual_color
 from recsys.store.filters import VISUAL_COLOR, Filters, category_prefixes, color_key
+from recsys.store.records import PAGE, ItemRecords
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +68,7 @@ def _metadata(item: Item, encoder: str, visual: str | None = None) -> dict:
     return {
         "item_id": item.id,
         "product_id": item.product_id,
-        "price": float(item.price),
+        **({"price": float(item.price)} if item.price is not None else {}),  # no price: never matches a price filter
         "color_key": color_key(stored),
         "cats": category_prefixes(item.categories) or ["(none)"],
         "fingerprint": plain.fingerprint(),
@@ -72,17 +77,46 @@ def _metadata(item: Item, encoder: str, visual: str | None = None) -> dict:
     }
 
 
+def _paged(collection, include: list[str], ids: list[str] | None = None) -> Iterator[tuple[str, dict, np.ndarray | None]]:  # type: ignore[no-untyped-def]
+    """(id, metadata, embedding) of every row (or of `ids`), PAGE rows per Chroma call."""
+    for start in itertools.count(0, PAGE):
+        if ids is not None:
+            if start >= len(ids):
+                return
+            got = collection.get(ids=ids[start : start + PAGE], include=include)
+        else:
+            got = collection.get(limit=PAGE, offset=start, include=include)
+        metas = got.get("metadatas") or [{}] * len(got["ids"])
+        vectors = got.get("embeddings")
+        vectors = vectors if vectors is not None else [None] * len(got["ids"])
+        yield from zip(got["ids"], metas, vectors, strict=True)
+        if ids is None and len(got["ids"]) < PAGE:
+            return
+
+
 class ItemStore:
     """Items persisted in a Chroma `PersistentClient`; one collection per modality."""
 
     def __init__(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self._client = chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
         # No embedding function: vectors always come from our own offline encoders.
         self._text = self._client.get_or_create_collection(TEXT, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
         self._open_image_collections()
+        self._records = ItemRecords(f"sqlite:///{path / 'items.sqlite'}")
         self._cache: dict[str, Item] | None = None
         self._rows: ImageRows | None = None
+        if self._records.count() == 0 and self._text.count() > 0:
+            self._backfill_records()
+
+    def _backfill_records(self) -> None:
+        """A store indexed before the item records existed: copy them out of Chroma's metadata once."""
+        rows = []
+        for _, meta, _ in _paged(self._text, ["metadatas"]):
+            rows.append((Item.from_dict(json.loads(meta["item"])), meta["fingerprint"], meta.get("encoder", "")))
+        self._records.upsert(rows)
+        log.info("item store: %d item records copied from the vector store", len(rows))
 
     def _open_image_collections(self) -> None:
         space = {"hnsw": {"space": "cosine"}}
@@ -98,34 +132,44 @@ class ItemStore:
 
     # -- writing -----------------------------------------------------------------------------
     def fingerprints(self) -> dict[str, tuple[str, str]]:
-        """id → (item fingerprint, text encoder) for everything stored, to skip unchanged items."""
-        got = self._text.get(include=["metadatas"])
-        return {i: (m["fingerprint"], m.get("encoder", "")) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
+        """id → (item fingerprint, what its vector was encoded as) for everything stored, to skip unchanged items."""
+        return self._records.fingerprints()
 
-    def upsert(self, items: list[Item], text_vectors: np.ndarray, text_encoder: str, visual_colors: dict[str, str] | None = None) -> None:
-        """Store items with their text vectors; `visual_colors` (id → colour name seen in the photo)
-        lets a colour filter match items the catalogue gives no colour (bags, watches)."""
+    def upsert(
+        self,
+        items: list[Item],
+        text_vectors: np.ndarray,
+        text_encoder: str,
+        visual_colors: dict[str, str] | None = None,
+        texts: list[str] | None = None,
+    ) -> None:
+        """Store items with their text vectors (and the `texts` they encode); `visual_colors` (id → colour name seen in
+        the photo) lets a colour filter match items the catalogue gives no colour (bags, watches)."""
         if not items:
             return
         visual_colors = visual_colors or {}
         self._text.upsert(
             ids=[i.id for i in items],
             embeddings=text_vectors,
-            documents=[i.embedding_text() for i in items],
+            documents=texts or [i.embedding_text() for i in items],
             metadatas=[_metadata(i, text_encoder, visual_colors.get(i.id)) for i in items],
         )
+        self._records.upsert((_with_visual_color(i, visual_colors.get(i.id)), catalogue_item(i).fingerprint(), text_encoder) for i in items)
         self._cache = None
         self._rows = None
 
     def set_visual_colors(self, visual_colors: dict[str, str]) -> None:
         """Update the inferred colours of stored items (e.g. after re-indexing photos)."""
-        got = self._text.get(ids=list(visual_colors), include=["metadatas"])
-        metas = []
-        for item_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+        ids, metas, changed = [], [], []
+        for item_id, meta, _ in _paged(self._text, ["metadatas"], ids=list(visual_colors)):
             item = _with_visual_color(Item.from_dict(json.loads(meta["item"])), visual_colors[item_id])
+            ids.append(item_id)
             metas.append({**meta, "color_key": color_key(item), "item": json.dumps(item.to_dict(), ensure_ascii=False)})
-        if metas:
-            self._text.update(ids=got["ids"], metadatas=metas)
+            changed.append(item)
+        for start in range(0, len(ids), PAGE):
+            self._text.update(ids=ids[start : start + PAGE], metadatas=metas[start : start + PAGE])
+        if changed:
+            self._records.update_items(changed)
             self._cache = None
             self._rows = None
 
@@ -164,18 +208,17 @@ class ItemStore:
     def image_rows(self) -> ImageRows:
         """All photos with vectors and colour signatures, cached until the photos change."""
         if self._rows is None:
-            got = self._image.get(include=["metadatas", "embeddings"])
-            metas = got["metadatas"] or []
+            got = list(_paged(self._image, ["metadatas", "embeddings"]))
+            metas = [meta for _, meta, _ in got]
             items = [Item.from_dict(json.loads(m["item"])) for m in metas]
             catalogue = self.all_items()  # the text side carries the inferred colours
             items = [catalogue.get(i.id, i) for i in items]
-            vectors = np.asarray(got["embeddings"], dtype=np.float32) if len(items) else np.zeros((0, 0), dtype=np.float32)
+            vectors = np.asarray([v for _, _, v in got], dtype=np.float32) if len(items) else np.zeros((0, 0), dtype=np.float32)
             colors = np.asarray([m.get("colors") or [0.0] * COLOR_DIM for m in metas], dtype=np.float32).reshape(len(items), COLOR_DIM)
             encoder = metas[0].get("encoder", "") if metas else ""
             details = None
             if items:
-                got_details = self._detail.get(ids=[i.id for i in items], include=["embeddings"])
-                by_id = dict(zip(got_details["ids"], got_details["embeddings"], strict=True))
+                by_id = {i: v for i, _, v in _paged(self._detail, ["embeddings"], ids=[i.id for i in items])}
                 if by_id:
                     details = np.zeros_like(vectors)
                     for n, item in enumerate(items):
@@ -190,23 +233,25 @@ class ItemStore:
 
     # -- reading -----------------------------------------------------------------------------
     def count(self) -> int:
-        return self._text.count()
+        return self._records.count()
 
     def all_items(self) -> dict[str, Item]:
-        """Every item by id, cached in memory: the catalogue is small next to the vectors."""
+        """Every item by id, read from the item records once and kept in memory."""
         if self._cache is None:
-            got = self._text.get(include=["metadatas"])
-            self._cache = {i: Item.from_dict(json.loads(m["item"])) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
+            self._cache = {i.id: i for i in self._records.all()}
         return self._cache
 
     def get(self, item_id: str) -> Item | None:
         return self.all_items().get(item_id)
 
+    def variants(self, product_id: str) -> list[str]:
+        """Ids of every variant of one product."""
+        return self._records.siblings(product_id)
+
     def text_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         if not ids:
             return {}
-        got = self._text.get(ids=list(ids), include=["embeddings"])
-        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+        return {i: np.asarray(v, dtype=np.float32) for i, _, v in _paged(self._text, ["embeddings"], ids=list(ids))}
 
     def search_text(self, vector: np.ndarray, filters: Filters, n: int) -> list[Hit]:
         return self._query(self._text, vector, filters, n)

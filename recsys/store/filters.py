@@ -41,9 +41,11 @@ class Filters:
         return replace(self, **changes)
 
     def matches(self, item: Item) -> bool:
-        if self.min_price is not None and item.price < self.min_price:
+        if (self.min_price is not None or self.max_price is not None) and item.price is None:
+            return False  # an item without a price never matches a price filter
+        if self.min_price is not None and item.price < self.min_price:  # type: ignore[operator]
             return False
-        if self.max_price is not None and item.price > self.max_price:
+        if self.max_price is not None and item.price > self.max_price:  # type: ignore[operator]
             return False
         color = color_key(item)  # the store's `color_key` metadata holds the same value, so to_where agrees
         if self.colors and color not in {c.lower() for c in self.colors}:

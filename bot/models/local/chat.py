@@ -28,7 +28,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ class LocalChatModel(RespondingChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     vocabulary: Vocabulary
-    known_ids: Callable[[], set[str]]
+    known_ids: Callable[[], Collection[str]]
     config: LLMConfig
     models_dir: Path
     _rules: RulesChatModel = PrivateAttr()

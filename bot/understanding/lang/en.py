@@ -7,9 +7,30 @@ word lists and patterns here; the catalogue's own colours and kinds come from it
 
 from __future__ import annotations
 
+import functools
+import math
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
+
+from babel.numbers import format_currency, get_currency_name, get_currency_symbol
+
+SIGNS = "$€£¥＄￥₹₩₽"  # currency signs a shopper may type, whatever the catalogue's currency
+
+
+def _sentences(code: str) -> dict[str, str]:
+    """The message catalogue beside the language's module: `<code>.toml`, key = sentence."""
+    return tomllib.loads((Path(__file__).with_name(f"{code}.toml")).read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _money(locale: str, said: str, currency: str) -> tuple[str, str]:
+    names = {get_currency_name(currency, locale=locale), get_currency_name(currency, count=2, locale=locale), currency}
+    words = [re.escape(w.lower().split()[-1]) for w in names if w] + [said]  # "US dollars" → "dollars"
+    signs = sorted(set(SIGNS) | set(get_currency_symbol(currency, locale=locale)) - set("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    return "[" + re.escape("".join(signs)) + "]", "|".join(words)
 
 
 def _numbered(words: str, start: int = 0, step: int = 1) -> dict[str, int]:
@@ -26,21 +47,23 @@ class English:
     units |= _numbered("fourteen fifteen sixteen seventeen eighteen nineteen", start=14)
     tens: ClassVar[dict[str, int]] = _numbered("twenty thirty forty fifty sixty seventy eighty ninety", start=2, step=10) | {"fourty": 40}
     hundred = "hundred"
-    money_words = r"dollars?|bucks|usd"  # what follows a spoken amount of money
+    locale = "en"  # for prices and currency names (Babel)
+    money_words = r"dollars?|bucks|usd"  # said of any currency; the catalogue's own names are added (`money`)
     ordinals: ClassVar[dict[str, int]] = {
         "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
         "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "last": -1, "final": -1,
     }  # fmt: skip
     ordinal_number = r"(?:#|number\s+|no\.?\s*|item\s+|option\s+)(\d)\b"
     ordinal_tail = r"(?:\s+(?:one|item|option|choice|pick))?"
-    amount = r"\$?\s*(\d+(?:\.\d+)?)\s*(?:\$|dollars?|bucks|usd)?"
+    # {sym}: currency signs, {words}: money words (`money`), filled per catalogue currency
+    amount = r"{sym}?\s*(\d+(?:\.\d+)?)\s*(?:{sym}|{words})?"
     at_most = (
         r"(?:under|below|less than|cheaper than|lower than|max(?:imum)?|at most|up to|no more than|not more than"
         r"|within|<=?|budget(?: is| of)?|for less than)"
     )
     at_least = r"(?:over|above|more than|at least|min(?:imum)?|no less than|>=?|starting at|pricier than)"
-    between = (r"between\s+{amount}\s+(?:and|to|-)\s+{amount}", r"\$\s*(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*\$?\s*(\d+(?:\.\d+)?)")
-    bare_budget = r"\$\s*(\d+(?:\.\d+)?)|\b(\d+(?:\.\d+)?)\s*(?:dollars?|bucks|usd)\b"
+    between = (r"between\s+{amount}\s+(?:and|to|-)\s+{amount}", r"{sym}\s*(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*{sym}?\s*(\d+(?:\.\d+)?)")
+    bare_budget = r"{sym}\s*(\d+(?:\.\d+)?)|\b(\d+(?:\.\d+)?)\s*(?:{words})\b"
     negation = r"(?:not|no|non|except|excluding|without|avoid|anything but|but not|nothing|don'?t want|do not want|hate|never)"
     negated_color_lead = r"(?:in\s+|a\s+|any\s+|the\s+)?"
     color_list_joiner = r"(?:,|or|and|nor|/)"
@@ -90,6 +113,11 @@ class English:
         "greeting": ("fullmatch", r"\W*(hi|hello|hey|yo|hiya|good (morning|afternoon|evening))\W*(there|bot)?\W*"),
         "thanks": ("fullmatch", r"\W*(thanks|thank you|thx|ty|cheers|great|perfect|nice|cool|ok|okay)\W*(a lot|so much)?\W*"),
         "help": ("fullmatch", r"\W*(help|what can you do|how does this work|commands)\W*"),
+        "catalogue": (
+            "search",
+            r"\b(what (do|can) you (sell|offer|stock)|what kinds? of (things|products|items|stuff)"
+            r"|what('s| is) in (the|your) (shop|store|catalogue|catalog))\b",
+        ),
         "cheaper": ("search", r"\b(cheaper|less expensive|lower price|more affordable|too expensive|too pricey)\b"),
         "pricier": ("search", r"\b(pricier|more expensive|higher end|fancier|premium)\b"),
     }
@@ -125,7 +153,12 @@ class English:
             return [head, " ".join([*(self.singular(w) for w in words[:-1]), last[:-3] + "y"])]
         return [head]
 
-    def words_to_numbers(self, text: str) -> str:
+    def money(self, currency: str) -> tuple[str, str]:
+        """(a regex class of currency signs, an alternation of money words) for a catalogue priced in `currency`: any
+        sign a shopper may type, and the currency's own names ("euros", "EUR")."""
+        return _money(self.locale, self.money_words, currency.upper())
+
+    def words_to_numbers(self, text: str, currency: str = "USD") -> str:
         """ "forty five dollars" → "45 dollars": spoken requests arrive with numbers as words."""
 
         def convert(match: re.Match[str]) -> str:
@@ -140,15 +173,20 @@ class English:
             return str(total)
 
         words = "|".join([*self.tens, *self.units, self.hundred])
-        return re.sub(rf"\b(?:(?:{words})(?:[\s-]+|\b))+(?=\s*(?:{self.money_words})\b)", lambda m: convert(m) + " ", text, flags=re.I)
+        money = self.money(currency)[1]
+        return re.sub(rf"\b(?:(?:{words})(?:[\s-]+|\b))+(?=\s*(?:{money})\b)", lambda m: convert(m) + " ", text, flags=re.I)
 
     def query_terms(self, query: str) -> list[str]:
         """The words of a search that a reason may say an item matches."""
         return [w for w in re.findall(r"[a-z][a-z'-]+", query.lower()) if w not in self.stop and len(w) > 2]
 
     # -- prices and lists --------------------------------------------------------------------------------------------
-    def price(self, value: float) -> str:
-        return f"${value:g}"
+    def price(self, value: float | None, currency: str = "USD", exact: bool = False) -> str:
+        """ "$54", "€29.99"; exact: cents whenever there are any ("$12.50"); "" for an item without a price."""
+        if value is None:
+            return ""
+        pattern = "¤#,##0.##" if not exact else "¤#,##0" if float(value).is_integer() else "¤#,##0.00"
+        return format_currency(value, currency, pattern, locale=self.locale, currency_digits=False)
 
     def color_name(self, color: str | None) -> str:
         return color or "one colour"
@@ -166,18 +204,18 @@ class English:
             bits.append("in " + self.listed([c.lower() for c in colors]))
         if excluded := constraints.get("exclude_colors"):
             bits.append("not " + self.listed([c.lower() for c in excluded]))
-        low, high = constraints.get("min_price"), constraints.get("max_price")
+        low, high, currency = constraints.get("min_price"), constraints.get("max_price"), constraints.get("currency", "USD")
         if low is not None and high is not None:
-            bits.append(f"{self.price(low)}–{self.price(high)}")
+            bits.append(f"{self.price(low, currency)}–{self.price(high, currency)}")
         elif high is not None:
-            bits.append(f"up to {self.price(high)}")
+            bits.append(f"up to {self.price(high, currency)}")
         elif low is not None:
-            bits.append(f"from {self.price(low)}")
+            bits.append(f"from {self.price(low, currency)}")
         return ", ".join(bits)
 
     # -- why an item was picked (recsys gives reason codes and their data) ------------------------------------------
-    def reason(self, parts: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
-        said = [self._reason_part(code, data) for code, data in parts]
+    def reason(self, parts: Sequence[tuple[str, Mapping[str, Any]]], currency: str = "USD") -> str:
+        said = [self._reason_part(code, {"currency": currency, **data}) for code, data in parts]
         text = "; ".join(s for s in said if s)
         return text[:1].upper() + text[1:]
 
@@ -199,7 +237,7 @@ class English:
             case "close_to_liked":
                 return f"close to the {d['name']} you liked"
             case "within_budget":
-                return f"{self.price(d['price'])}, within your {self.price(d['max_price'])}"
+                return f"{self.price(d['price'], d['currency'])}, within your {self.price(d['max_price'], d['currency'])}"
             case "not_colors":
                 return f"{d['color'].lower()}, not {'/'.join(c.lower() for c in d['excluded'])}"
             case "similar_shoppers":
@@ -208,88 +246,17 @@ class English:
                 return f"a close match among our {(d.get('kind') or 'items').lower()}"
         return ""
 
-    # every plain sentence, by key; `say(key, **data)` fills it in
-    sentences: ClassVar[dict[str, str]] = {
-        "reaction.like": "👍 Noted: you like the {name} ({color}). I'll suggest more in that spirit.",
-        "reaction.dislike": "👎 Noted: you don't like the {name} ({color}). I won't show it again.",
-        "forget.yes": "Yes, forget everything",
-        "forget.no": "No, keep it",
-        "title.search": "results for “{query}”",
-        "title.photo": "items that look like your photo",
-        "title.more_like": "more like {name}",
-        "title.for_you": "picked for you",
-        "image.empty": "That image is empty (0 bytes).",
-        "image.too_large": "That image is too large ({megabytes} MB); please send one under {limit_mb} MB.",
-        "image.too_many_pixels": "That image has too many pixels for me; please send a smaller photo.",
-        "image.not_an_image": "I couldn't read that as an image. Please send a JPEG or PNG photo.",
-        "image.damaged": "That image seems to be damaged or cut off; could you send it again?",
-        "image.other": "I couldn't use that image. Please send a JPEG or PNG photo.",
-        "speech.empty": "That voice note was empty — please record it again.",
-        "speech.too_large": "That audio file is too large ({megabytes} MB). Please send a voice note of up to {limit}.",
-        "speech.too_long": "That voice note {heard} — I can only listen to {limit} at a time. Please send a shorter one.",
-        "speech.not_audio": "That file doesn't look like audio. Please send a voice note or an audio file ({formats}).",
-        "speech.unsupported_codec": "I can't play {what}. Please send it as {formats}.",
-        "speech.undecodable": "I couldn't decode that audio — the file seems damaged. Please record it again.",
-        "speech.silence": "I couldn't hear anything in that voice note — please try again, a little closer to the microphone.",
-        "speech.unavailable": "Sorry, I can't listen to voice notes right now — please type what you're looking for.",
-        "speech.other": "I couldn't use that voice note. Please record it again.",
-        "greeting": (
-            "Hi! I help you find things in our catalogue. Tell me what you're after — e.g. “a warm hoodie for running under"
-            " $60, not black” — and I'll suggest a few items."
-        ),
-        "help": (
-            "Describe what you want (kind of item, colour, budget, who it's for) and I'll suggest items. Then say "
-            "“cheaper”, “in blue”, “more like the second one” or “tell me about #3”. Rate items with /like ID or /dislike "
-            "ID so I learn your taste; /reset starts a new conversation."
-        ),
-        "offtopic": (
-            "I can only help with finding products in our catalogue — clothing, bags, watches and fitness gear. What are you looking for?"
-        ),
-        "nothing_caught": "I didn't catch anything there — what are you looking for?",
-        "welcome": "You're welcome! Tell me if you'd like anything else.",
-        "nothing_to_refine": "Tell me what you're looking for first, then I can find cheaper or pricier options.",
-        "which_item": "Which item do you mean? Say e.g. “more like the second one” or give its id.",
-        "lookup_failed": "Sorry, I couldn't look that up. Could you rephrase?",
-        "tool_error": "Sorry — {error}. Pick one of the items I showed, or tell me what you're looking for.",
-        "no_photo": "no photo with id {photo_id}",
-        "no_item": "no item with id {item_id}",
-        "asked_about": "the item you asked about",
-        "internal_error": "Sorry, something went wrong on my side. Please try again in a moment.",
-        "empty_message": "Your message was empty — tell me what you're looking for, e.g. “a blue tee under $30”.",
-        "cut_message": "(Your message was long, so I read the first {limit} characters.)",
-        "timeout": "Sorry, that took too long. Please try again, perhaps with a shorter request.",
-        "heard": "🎙️ I heard: “{transcript}”",
-        "unknown_item": "I don't know an item with id “{item_id}”. Use the id shown in brackets, e.g. /like {example}.",
-        "reset_done": "Started a new conversation. Your likes and dislikes are kept.",
-        "forgot": "Done: I forgot our conversation and your feedback ({events} events erased).",
-        "which_item_for": "Which item? Use /{command} ID, e.g. /{command} {example}.",
-        "admins_only": "Sorry, that command is for admins only.",
-        "retrained": "Retrained the collaborative model from the feedback log: {summary}",
-        "unsupported_content": (
-            "I can read text, photos and voice notes. Tell me what you're looking for (e.g. “a blue tee under $30”) or send"
-            " a photo of something you like."
-        ),
-        "download_failed": "I couldn't fetch that file. Could you send it again?",
-        "file_too_large": "That file is too large for me ({megabytes} MB); please send one under {limit_mb} MB.",
-        "forget_question": "This erases our conversation and all your likes and dislikes. Are you sure?",
-        "forget_kept": "Okay, I kept everything.",
-        "forgetting": "Forgetting…",
-        "only_the_asker": "Only the person who asked can confirm this.",
-        "button_expired": "This button has expired. Ask me again for fresh suggestions.",
-        "looking_for_more": "Looking for more like this…",
-        "slack_help": (
-            "On Slack: press 👍 / 👎 or “More like this” under an item; `/recbot like ID` and `/recbot reset` work too, and "
-            "`/recbot forget` erases what I know about you."
-        ),
-        "terminal_banner": "recbot — tell me what you're looking for. /help for commands, Ctrl-D to quit.",
-        "path_too_large": "{path} is too large ({megabytes} MB).",
-        "path_unreadable": "I couldn't read {path}: {why}.",
-    }
+    sentences: ClassVar[dict[str, str]] = _sentences("en")  # every plain sentence, by key (en.toml)
 
     def say(self, key: str, **data: Any) -> str:
         return self.sentences[key].format(**data)
 
     # -- replies ------------------------------------------------------------------------------------------------------
+    def example_request(self, color: str | None, kind: str | None, price: float | None, currency: str) -> str:
+        """A request this shop can answer, for hints: "blue tees under $30" (`kind` as the catalogue names it)."""
+        budget = f" under {self.price(math.ceil(price / 10) * 10, currency)}" if price else ""
+        return " ".join(w for w in ((color or "").lower(), kind or "a gift idea") if w) + budget
+
     def list_too_short(self, n: int) -> str:
         return f"The last list had only {n} item{'s' * (n > 1)}; which one do you mean?"
 
@@ -301,9 +268,10 @@ class English:
         head = "Here is 1 of the" if n == 1 else f"Here are {n}"
         return f"{head} {title}" + (f" — {constraints}" if constraints else "") + ":"
 
-    def item_line(self, n: int | None, name: str, color: str | None, price: float, item_id: str) -> str:
-        """One item of a list (numbered), or the head of an item's details (n None)."""
-        return ("" if n is None else f"{n}. ") + f"{name} — {self.color_name(color)}, {self.price(price)} [{item_id}]"
+    def item_line(self, n: int | None, name: str, color: str | None, price: float | None, item_id: str, currency: str = "USD") -> str:
+        """One item of a list (numbered), or the head of an item's details (n None); an item without a price says none."""
+        shown = self.price(price, currency)
+        return ("" if n is None else f"{n}. ") + f"{name} — {self.color_name(color)}" + (f", {shown}" if shown else "") + f" [{item_id}]"
 
     def attribute_line(self, key: str, value: str) -> str:
         return f"{key.replace('_', ' ').title()}: {value}"
