@@ -145,3 +145,11 @@ def test_a_euro_shop_with_unpriced_items_speaks_its_own_catalogue(tmp_path: Path
     [found] = [i for i in lamp["items"] if i["id"] == "HL-1"]
     assert found["price"] is None and "€0" not in lamp["text"] and "Brass Reading Lamp — one colour [HL-1]" in lamp["text"]
     assert "HL-1" not in [i["id"] for i in cheaper["items"]], "an item without a price never matches a budget"
+
+
+def test_colours_listed_as_rows_without_a_parent_are_one_product(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("id,name,color,price\nc1,Oslo Chair,Oak,120\nc2,Oslo Chair,Walnut,130\nc3,Oslo Chair,Oak,125\nt1,Oslo Table,Oak,300\n")
+    items = by_id(load_catalogue(path))
+    assert items["c1"].product_id == items["c2"].product_id == items["c3"].product_id != items["t1"].product_id
+    assert items["t1"].parent_id is None

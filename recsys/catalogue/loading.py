@@ -8,8 +8,8 @@ import html
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -123,6 +123,7 @@ def load_catalogue(path: Path, format: Format = "auto", category_separator: str 
     problems: list[RowProblem] = []
     result = LoadResult(items, problems)
     seen: dict[str, int] = {}
+    by_id: dict[str, Item] = {}
     for line_no, raw in _rows(path, format, category_separator, result):
         if raw.get("_problem"):
             problems.append(RowProblem(line_no, raw["_problem"]))
@@ -140,23 +141,34 @@ def load_catalogue(path: Path, format: Format = "auto", category_separator: str 
             problems.append(RowProblem(line_no, f"image not found: {row.image}; item kept without a photo", False))
         if row.id in seen:
             problems.append(RowProblem(line_no, f"duplicate id {row.id!r} (first on line {seen[row.id]}); later row wins", False))
-            items[:] = [i for i in items if i.id != row.id]
+            del by_id[row.id]
         seen[row.id] = line_no
-        items.append(
-            Item(
-                id=row.id,
-                name=html.unescape(row.name),  # "HeatTech&trade;" → "HeatTech™"
-                price=row.price,
-                description=row.description,
-                categories=tuple(row.categories),
-                color=row.color.strip().title() if row.color else None,
-                image=image,
-                parent_id=row.parent_id,
-                attributes=row.attributes,
-                sizes=tuple(dict.fromkeys(row.sizes)),
-            )
+        by_id[row.id] = Item(
+            id=row.id,
+            name=html.unescape(row.name),  # "HeatTech&trade;" → "HeatTech™"
+            price=row.price,
+            description=row.description,
+            categories=tuple(row.categories),
+            color=row.color.strip().title() if row.color else None,
+            image=image,
+            parent_id=row.parent_id,
+            attributes=row.attributes,
+            sizes=tuple(dict.fromkeys(row.sizes)),
         )
+    items.extend(_variants_by_name(by_id.values()) if result.format == "generic" else by_id.values())
     return result
+
+
+def _variants_by_name(items: Iterable[Item]) -> list[Item]:
+    """A generic catalogue that lists colours as separate rows without a parent id: rows with the same name and
+    different colours are one product, so a reply shows one colour of it rather than all of them."""
+    items = list(items)
+    groups: dict[str, list[Item]] = {}
+    for item in items:
+        if item.parent_id is None and item.color:
+            groups.setdefault(" ".join(item.name.lower().split()), []).append(item)
+    parents = {i.id: f"{group[0].id}~product" for group in groups.values() if len({g.color for g in group}) > 1 for i in group}
+    return [replace(i, parent_id=parents[i.id]) if i.id in parents else i for i in items]
 
 
 def _rows(path: Path, format: Format, separator: str | None, result: LoadResult) -> Iterator[tuple[int, dict[str, Any]]]:
