@@ -137,7 +137,8 @@ def chat(tmp_path: Path, lines: list[str], **env: str) -> list[dict]:
 
 @pytest.mark.slow
 def test_a_euro_shop_with_unpriced_items_speaks_its_own_catalogue(tmp_path: Path) -> None:
-    sell, shirts, lamp, cheaper = chat(tmp_path, ["what do you sell?", "a shirt under 60 euros", "a brass lamp", "a lamp under 100"])
+    lines = ["what do you sell?", "a shirt under 60 euros", "a brass lamp", "a lamp under 100", "something for reading"]
+    sell, shirts, lamp, cheaper, reading = chat(tmp_path, lines)
     assert "shirts" in sell["text"] and "coats" in sell["text"], sell["text"]
     assert not any(word in sell["text"] for word in ("clothing", "watches", "fitness")), "nothing of the demo's wording"
     assert shirts["items"] and all(i["price"] <= 60 and i["currency"] == "EUR" for i in shirts["items"])
@@ -145,6 +146,7 @@ def test_a_euro_shop_with_unpriced_items_speaks_its_own_catalogue(tmp_path: Path
     [found] = [i for i in lamp["items"] if i["id"] == "HL-1"]
     assert found["price"] is None and "€0" not in lamp["text"] and "Brass Reading Lamp — one colour [HL-1]" in lamp["text"]
     assert "HL-1" not in [i["id"] for i in cheaper["items"]], "an item without a price never matches a budget"
+    assert "HL-1" in [i["id"] for i in reading["items"]], "a small shop's description words are understood"
 
 
 def test_colours_listed_as_rows_without_a_parent_are_one_product(tmp_path: Path) -> None:

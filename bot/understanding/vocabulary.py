@@ -33,9 +33,12 @@ class Vocabulary:
         for item in items:
             text = " ".join([item.name, *item.categories, *item.attributes.values()])
             words.update(lang.singular(w) for w in re.findall(r"[a-z]+", text.lower()))
-        # Description words count when several products use them: rare ones say little about the catalogue.
-        df = Counter(w for d in {clean_description(i.description) for i in items} for w in set(re.findall(r"[a-z]{3,}", d.lower())))
-        words.update(lang.singular(w) for w, n in df.items() if n >= 3)
+        # Description words count when several products use them: rare ones say little about a large catalogue; in a
+        # small one every description word is all there is to go on.
+        descriptions = {clean_description(i.description) for i in items}
+        df = Counter(w for d in descriptions for w in set(re.findall(r"[a-z]{3,}", d.lower())))
+        min_df = 3 if len(descriptions) >= 100 else 1
+        words.update(lang.singular(w) for w, n in df.items() if n >= min_df)
         colors = sorted({i.color for i in items if i.color})
         categories = sorted({p for i in items for p in category_prefixes(i.categories)})
         return cls(colors, categories, words, lang, currency, _kinds(items, lang))
