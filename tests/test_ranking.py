@@ -86,3 +86,10 @@ def test_reasons_name_the_matched_words_and_the_budget() -> None:
     [rec] = blend([hit], np.zeros(1), Profile("u"), filters, k=1, terms=EN.query_terms("warm hoodie"))
     reason = EN.reason(rec.reasons)
     assert "“warm”" in reason and "“hoodie”" in reason and "$40, within your $60" in reason and "not black" in reason
+
+
+def test_a_size_filter_keeps_items_that_come_in_that_size() -> None:
+    shirt = Item("S1", "Linen Shirt", 40.0, sizes=("S", "M", "L"))
+    assert Filters(sizes=("m",)).matches(shirt) and not Filters(sizes=("XL",)).matches(shirt)
+    assert not Filters(sizes=("M",)).matches(item("no-sizes")), "an item that lists no sizes is not assumed to fit"
+    assert Filters(sizes=("M", "L")).to_where() == {"$or": [{"sizes": {"$contains": "m"}}, {"sizes": {"$contains": "l"}}]}

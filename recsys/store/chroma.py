@@ -71,6 +71,7 @@ def _metadata(item: Item, encoder: str, visual: str | None = None) -> dict:
         **({"price": float(item.price)} if item.price is not None else {}),  # no price: never matches a price filter
         "color_key": color_key(stored),
         "cats": category_prefixes(item.categories) or ["(none)"],
+        "sizes": [s.lower() for s in item.sizes] or ["(none)"],
         "fingerprint": plain.fingerprint(),
         "encoder": encoder,
         "item": json.dumps(stored.to_dict(), ensure_ascii=False),

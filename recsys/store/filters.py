@@ -35,6 +35,7 @@ class Filters:
     exclude_colors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()  # any of these paths or prefixes
     exclude_categories: tuple[str, ...] = ()
+    sizes: tuple[str, ...] = ()  # any of these sizes (case-insensitive); an item that lists no sizes does not match
     exclude_ids: tuple[str, ...] = field(default=(), compare=False)
 
     def with_(self, **changes: Any) -> Filters:
@@ -57,6 +58,8 @@ class Filters:
             return False
         if prefixes & set(self.exclude_categories):
             return False
+        if self.sizes and not {s.lower() for s in self.sizes} & {s.lower() for s in item.sizes}:
+            return False
         return item.id not in self.exclude_ids
 
     def to_where(self) -> dict[str, Any] | None:
@@ -72,6 +75,9 @@ class Filters:
             clauses.append({"color_key": {"$nin": sorted({c.lower() for c in self.exclude_colors})}})
         if self.categories:
             ors = [{"cats": {"$contains": c}} for c in self.categories]
+            clauses.append(ors[0] if len(ors) == 1 else {"$or": ors})
+        if self.sizes:
+            ors = [{"sizes": {"$contains": s.lower()}} for s in dict.fromkeys(self.sizes)]
             clauses.append(ors[0] if len(ors) == 1 else {"$or": ors})
         for c in self.exclude_categories:
             clauses.append({"cats": {"$not_contains": c}})

@@ -1,0 +1,56 @@
+"""Indexing into the real store: an interrupted ingest resumes where it stopped, sizes filter in the store's query."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recsys.catalogue.items import Item
+from recsys.store import indexer
+from recsys.store.chroma import ItemStore
+from recsys.store.filters import Filters
+
+
+class CountingEncoder:
+    """A text encoder that counts what it encodes, and can fail part-way like a killed ingest."""
+
+    name = "counting"
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.encoded = 0
+        self.fail_after = fail_after
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if self.fail_after is not None and self.encoded >= self.fail_after:
+            raise KeyboardInterrupt  # what Ctrl-C does mid-ingest
+        self.encoded += len(texts)
+        vectors = np.random.default_rng(len(texts)).normal(size=(len(texts), 8)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def catalogue(n: int) -> list[Item]:
+    return [Item(f"I{k:04d}", f"Item {k}", float(k), sizes=("S", "M") if k % 2 else ("L",)) for k in range(n)]
+
+
+def test_an_interrupted_ingest_resumes_without_encoding_what_is_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(indexer, "TEXT_BATCH", 10)
+    items = catalogue(35)
+    store = ItemStore(tmp_path / "chroma")
+    with pytest.raises(KeyboardInterrupt):
+        indexer.index_items(items, store, CountingEncoder(fail_after=20), None, progress=False)
+    assert ItemStore(tmp_path / "chroma").count() == 20, "the batches done before the interruption are stored"
+
+    again = CountingEncoder()
+    report = indexer.index_items(items, ItemStore(tmp_path / "chroma"), again, None, progress=False)
+    assert again.encoded == 15 and (report.added, report.unchanged) == (15, 20)
+    assert ItemStore(tmp_path / "chroma").count() == 35
+
+
+def test_a_size_filter_works_in_the_stores_own_query(tmp_path: Path) -> None:
+    store = ItemStore(tmp_path / "chroma")
+    indexer.index_items(catalogue(12), store, CountingEncoder(), None, progress=False)
+    probe = store.text_vectors(["I0001"])["I0001"]
+    hits = store.search_text(probe, Filters(sizes=("M",)), 12)
+    assert len(hits) == 6 and all("M" in h.item.sizes for h in hits)
