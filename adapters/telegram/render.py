@@ -73,7 +73,7 @@ class Renderer:
         photo = self._photo_source(item.image)
         if photo is not None:
             try:
-                message = await _retrying(lambda: bot.send_photo(chat_id, photo, caption=caption(item), reply_markup=markup))
+                message = await _retrying(lambda: bot.send_photo(chat_id, photo, caption=caption(item, lang), reply_markup=markup))
             except BadRequest as exc:  # an image Telegram refuses (size, format, unreachable URL): the card still goes out
                 log.warning("photo for %s refused (%s); sending the card as text", item.id, exc.message)
                 self._photo_ids.pop(item.image or "", None)
@@ -81,7 +81,7 @@ class Renderer:
                 if message.photo and item.image and not item.image.startswith(("http://", "https://")):
                     _remember(self._photo_ids, item.image, message.photo[-1].file_id, self._max)
                 return message
-        return await _retrying(lambda: bot.send_message(chat_id, caption(item), reply_markup=markup))
+        return await _retrying(lambda: bot.send_message(chat_id, caption(item, lang), reply_markup=markup))
 
     def _photo_source(self, image: str | None) -> str | Path | None:
         """A cached file id, a URL for Telegram to fetch, or a local file to upload."""
@@ -103,11 +103,11 @@ class Renderer:
             return await _retrying(lambda: bot.send_document(chat_id, InputFile(data, filename=name)))
 
 
-def caption(item: ItemCard) -> str:
+def caption(item: ItemCard, lang: Language) -> str:
     """Name and colour, price, why it was picked, and the id for /like ID; a long reason is cut to fit 1024."""
     title = f"{item.name} — {item.color}" if item.color else item.name
-    price = language(None).price(item.price, item.currency, exact=True)
-    head, tail = f"{title}\n{price}".strip(), f"ID: {item.id}"
+    price = lang.price(item.price, item.currency, exact=True)
+    head, tail = f"{title}\n{price}".strip(), lang.say("card_id", id=item.id)
     room = CAPTION_LIMIT - len(head) - len(tail) - 2
     reason = item.reason.strip()
     if len(reason) > room:
