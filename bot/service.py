@@ -19,6 +19,7 @@ from bot.catalogue_setup import open_catalogue
 from bot.config import BotConfig
 from bot.learning.demo_history import seed_for_config
 from bot.learning.feedback import FeedbackLog, UserKey
+from bot.learning.scheduler import TrainingScheduler
 from bot.learning.serving import ServingModel
 from bot.media import read_photo, transcribe
 from bot.memory import ConversationMemory
@@ -28,6 +29,7 @@ from bot.models.rules import RulesChatModel
 from bot.understanding.lang import Language, language
 from bot.understanding.vocabulary import Vocabulary
 from bot.voice.errors import SpeechError
+from recsys.catalogue.items import Item
 from recsys.cf.scorer import CFScorer
 from recsys.encoders.images import ImageError
 from recsys.ranking.recommender import Recommender, RecommenderSettings
@@ -89,14 +91,14 @@ class BotService:
         return self.cf.version
 
     @property
-    def scheduler(self):  # type: ignore[no-untyped-def]
+    def scheduler(self) -> TrainingScheduler | None:
         return self.cf.scheduler
 
     def _known_items(self) -> Collection[str]:
         assert self.recommender is not None
         return self.recommender.store.all_items().keys()
 
-    def item(self, item_id: str):  # type: ignore[no-untyped-def]
+    def item(self, item_id: str) -> Item | None:
         return self.recommender.item(item_id) if self.recommender is not None else None
 
     def item_photo(self, item_id: str) -> str | None:

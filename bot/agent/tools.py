@@ -206,9 +206,7 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
             "color": item.color,
             "categories": list(item.categories),
             "description": clean_description(item.description)[:600],
-            "attributes": {
-                k: v.replace("\n", ", ") for k, v in item.attributes.items() if k in {"material", "climate", "pattern", "activity"}
-            },
+            "attributes": item.details(),
         }
         reason = lang.say("asked_about")
         return json.dumps({"title": "details", "item": details}, ensure_ascii=False), [

@@ -53,6 +53,16 @@ class Item:
         parts = [self.name, self.color or "", ", ".join(sorted(leaves)), clean_description(self.description), *attrs]
         return ". ".join(p for p in parts if p)
 
+    def details(self, limit: int = 8) -> dict[str, str]:
+        """The attributes worth showing a shopper, as the shop names them: bookkeeping and "no" flags left out, lists
+        ("|" or line breaks) joined with commas."""
+        shown = {
+            k: re.sub(r"\s*[|\n]\s*", ", ", v.strip())
+            for k, v in self.attributes.items()
+            if k not in NOT_SEARCHED and v.strip().lower() not in _NO and not re.match(r"https?://", v.strip())
+        }
+        return dict(list(shown.items())[:limit])
+
     def fingerprint(self) -> str:
         """Changes whenever anything the store keeps about the item changes."""
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
