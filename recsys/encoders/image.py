@@ -22,6 +22,9 @@ SIZE = 224
 # Blocks whose pooled output joins the head's: mid-level texture and pattern survive a close-up
 # or a back view better than the last layer's object-class features alone.
 _TAPS = (10, 14)
+# Images per forward pass. Small batches are 2-3x faster per image on a 2-core CPU than 32 or 64 (the activations
+# stay in cache): 8-11 ms per image at 4, 27 ms at 64, measured on the frozen graph.
+_FORWARD = 4
 
 
 def to_square(img: Image.Image, size: int = SIZE) -> Image.Image:
@@ -113,26 +116,27 @@ class ImageEncoder:
 
         model = self._load()
         batch = np.stack([(np.asarray(to_square(im), dtype=np.float32) / 255.0 - _MEAN) / _STD for im in images])
+        x = torch.from_numpy(batch).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
-            x = torch.from_numpy(batch).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
-            return [layer.numpy() for layer in model(x)]
+            chunks = [model(x[start : start + _FORWARD]) for start in range(0, len(x), _FORWARD)]
+        return [np.concatenate([chunk[layer].numpy() for chunk in chunks]) for layer in range(len(chunks[0]))]
 
     def _batches(self, images: list[Image.Image], batch_size: int):
         for start in range(0, len(images), batch_size):
             yield images[start : start + batch_size]
 
-    def encode(self, images: list[Image.Image], batch_size: int = 32) -> np.ndarray:
-        return self.encode_with_pooled(images, batch_size)[0]
+    def encode(self, images: list[Image.Image], batch_size: int = 32, mirror: bool = True) -> np.ndarray:
+        return self.encode_with_pooled(images, batch_size, mirror)[0]
 
-    def encode_with_pooled(self, images: list[Image.Image], batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    def encode_with_pooled(self, images: list[Image.Image], batch_size: int = 32, mirror: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """The vectors, and the plain pooled head features of the same pass (the untuned baseline)."""
         if not images:
             return np.zeros((0, self.dim), dtype=np.float32), np.zeros((0, 1280), dtype=np.float32)
         out, plain = [], []
         for batch in self._batches(images, batch_size):
-            views = self._layers(batch + [ImageOps.mirror(im) for im in batch])
+            views = self._layers(batch + [ImageOps.mirror(im) for im in batch] if mirror else batch)
             n = len(batch)
-            parts = [_unit(_unit(layer[:n]) + _unit(layer[n:])) for layer in views]
+            parts = [_unit(_unit(layer[:n]) + _unit(layer[n:])) if mirror else _unit(layer) for layer in views]
             out.append(_unit(np.concatenate(parts, axis=1)))
             plain.append(_unit(views[0][:n]))
         return np.concatenate(out).astype(np.float32), np.concatenate(plain).astype(np.float32)
@@ -182,7 +186,7 @@ class ClipImageEncoder:
         # transformers returns a tensor here, or (newer versions) an output object holding it
         return output if hasattr(output, "numpy") else output.pooler_output
 
-    def encode(self, images: list[Image.Image], batch_size: int = 32) -> np.ndarray:
+    def encode(self, images: list[Image.Image], batch_size: int = 32, mirror: bool = True) -> np.ndarray:
         import torch
 
         model, processor = self._load()
