@@ -34,6 +34,11 @@ class CatalogueConfig(Section):
     currency: str = Field("USD", description="ISO 4217 code the catalogue's prices are in: every reply and parsed budget uses it")
     search_fields: list[str] | None = Field(None, description="attributes whose words are searched; default: every attribute")
     category_separator: str | None = Field(None, description='between levels of a category path; default " > " when present, else "/"')
+    examples: Path | None = Field(
+        None,
+        description="JSONL of example requests (message, query, kinds) for the local model's prompt; "
+        "default: the demo's own for the demo, else written from the catalogue's kinds",
+    )
 
     @field_validator("currency")
     @classmethod

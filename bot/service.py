@@ -29,7 +29,7 @@ from bot.models.rules import RulesChatModel
 from bot.understanding.lang import Language, language
 from bot.understanding.vocabulary import Vocabulary
 from bot.voice.errors import SpeechError
-from recsys.catalogue.items import Item
+from recsys.catalogue.items import DEMO_EXAMPLES, Item
 from recsys.cf.scorer import CFScorer
 from recsys.encoders.images import ImageError
 from recsys.ranking.recommender import Recommender, RecommenderSettings
@@ -67,7 +67,9 @@ class BotService:
         await asyncio.to_thread(seed_for_config, self.config, self.log, store.all_items().values())
         await asyncio.to_thread(self.cf.serve, self.recommender)
         self.vocabulary = Vocabulary.from_items(store.all_items().values(), currency=self.config.catalogue.currency)
-        model = make_chat_model(self.config.llm, self.vocabulary, self._known_items, models_dir=self.root / "models")
+        catalogue = self.config.catalogue
+        examples = catalogue.examples or (DEMO_EXAMPLES if catalogue.path is None else None)
+        model = make_chat_model(self.config.llm, self.vocabulary, self._known_items, self.root / "models", examples)
         fallback = None if isinstance(model, RulesChatModel) else RulesChatModel(vocabulary=self.vocabulary, known_ids=self._known_items)
         tools = build_tools(self.recommender, self.log, self.vocabulary, self.photos)
         agent = build_agent(model, tools, await self.memory.open(), self.config.llm.history_messages, fallback)

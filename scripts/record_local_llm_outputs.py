@@ -2,8 +2,8 @@
 
     python scripts/record_local_llm_outputs.py [--model qwen2.5-coder-1.5b]
 
-Each message goes through the same path as a live turn (TOOL_PROMPT, prefill, stop sequences, the repair of the
-closing brackets); the raw text and what the parser reads from it are written under `prefilled_tool_calls`.
+Each message goes through the same path as a live turn on the demo (its tool prompt with the demo's examples, prefill,
+stop sequences, the repair of the closing brackets); the raw text and what the parser reads from it go to `prefilled_tool_calls`.
 Review the `expected` calls before committing: they become the tests' expectations.
 """
 
@@ -20,11 +20,11 @@ sys.path.insert(0, str(REPO))
 
 from adapters.config import Config  # noqa: E402
 from bot.models.local.chat import LocalChatModel  # noqa: E402
-from bot.models.local.prompts import TOOL_PROMPT  # noqa: E402
+from bot.models.local.examples import examples_for  # noqa: E402
 from bot.models.local.runner import LlamaRunner  # noqa: E402
 from bot.models.tool_calls import parse_tool_calls  # noqa: E402
 from bot.understanding.vocabulary import Vocabulary  # noqa: E402
-from recsys.catalogue.items import DEMO_CATALOGUE  # noqa: E402
+from recsys.catalogue.items import DEMO_CATALOGUE, DEMO_EXAMPLES  # noqa: E402
 from recsys.catalogue.loading import load_catalogue  # noqa: E402
 
 MESSAGES = [
@@ -47,8 +47,10 @@ def main() -> int:
     args = parser.parse_args()
     config = Config(llm={"provider": "local", "local_model": args.model, "step_timeout_s": 120})
     items = load_catalogue(DEMO_CATALOGUE).items
+    vocabulary = Vocabulary.from_items(items)
     model = LocalChatModel(
-        vocabulary=Vocabulary.from_items(items),
+        vocabulary=vocabulary,
+        examples=examples_for(DEMO_EXAMPLES, vocabulary),
         known_ids=lambda: {i.id for i in items},
         config=config.llm,
         models_dir=config.storage.root / "models",
@@ -66,12 +68,12 @@ def main() -> int:
     path = REPO / "tests" / "fixtures" / "local_llm_outputs.json"
     fixture = json.loads(path.read_text())
     fixture["prefilled_model"] = (
-        f"{args.model} (llama-cpp-python 0.3.36, temperature 0, bot.models.local.prompts.TOOL_PROMPT with its prefill)"
+        f"{args.model} (llama-cpp-python 0.3.36, temperature 0, bot.models.local.prompts.tool_prompt on the demo, with its prefill)"
     )
     fixture["prefilled_recorded"] = time.strftime("%Y-%m-%d")
     fixture["prefilled_tool_calls"] = records
     path.write_text(json.dumps(fixture, indent=1, ensure_ascii=False) + "\n")
-    print(f"wrote {len(records)} recordings to {path} (prompt of {len(TOOL_PROMPT.prefix())} characters)")
+    print(f"wrote {len(records)} recordings to {path} (prompt of {len(model.tool_prompt.prefix())} characters)")
     return 0
 
 

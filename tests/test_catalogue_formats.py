@@ -4,6 +4,7 @@ names, duplicate ids or a header nobody told us about."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,20 @@ def test_colours_listed_as_rows_without_a_parent_are_one_product(tmp_path: Path)
     items = by_id(load_catalogue(path))
     assert items["c1"].product_id == items["c2"].product_id == items["c3"].product_id != items["t1"].product_id
     assert items["t1"].parent_id is None
+
+
+@pytest.mark.slow
+def test_a_200_mb_catalogue_loads_and_its_broken_last_line_is_reported_by_number(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    description = "A sturdy everyday product made of recycled materials, designed to last. " * 12
+    rows = 220_000
+    with path.open("w", encoding="utf-8") as fh:
+        for n in range(rows):
+            row = {"id": f"P{n}", "name": f"Thing {n}", "description": description, "price": 10 + n % 90, "categories": ["Home/Decor"]}
+            fh.write(json.dumps(row) + "\n")
+        fh.write('{"id": "broken", "name": \n')
+    assert path.stat().st_size > 200 * 1024 * 1024
+    loaded = load_catalogue(path)
+    assert len(loaded.items) == rows and loaded.items[-1].id == f"P{rows - 1}"
+    assert [(p.line, p.skipped) for p in loaded.problems] == [(rows + 1, True)]
+    assert "not valid JSON" in loaded.problems[0].message

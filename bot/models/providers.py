@@ -16,18 +16,24 @@ DEFAULT_MODELS_DIR = Path("~/.local/share/recbot/models").expanduser()
 
 
 def make_chat_model(
-    config: LLMConfig, vocabulary: Vocabulary, known_ids: Callable[[], Collection[str]], models_dir: Path | None = None
+    config: LLMConfig,
+    vocabulary: Vocabulary,
+    known_ids: Callable[[], Collection[str]],
+    models_dir: Path | None = None,
+    examples: Path | None = None,
 ) -> BaseChatModel:
     if config.provider == "rules":
         return RulesChatModel(vocabulary=vocabulary, known_ids=known_ids)
     if config.provider == "local":
         from bot.models.local.chat import LocalChatModel
+        from bot.models.local.examples import examples_for
 
         model = LocalChatModel(
             vocabulary=vocabulary,
             known_ids=known_ids,
             config=config,
             models_dir=models_dir or DEFAULT_MODELS_DIR,
+            examples=examples_for(examples, vocabulary),
         )
         model.start_loading()  # off the event loop, once per process; a turn arriving earlier waits or falls back
         return model

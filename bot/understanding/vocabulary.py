@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from bot.understanding.lang import DEFAULT, Language
 from recsys.catalogue.items import Item, clean_description
+from recsys.catalogue.kinds import kinds_by_size
 from recsys.store.filters import category_prefixes
 
 
@@ -115,15 +116,9 @@ class Vocabulary:
 
 
 def _kinds(items: list[Item], lang: Language) -> list[tuple[str, str | None, float | None]]:
-    """The leaf of each item's first category (a gender alone is not a kind), most items first, with its commonest
-    colour and median price."""
-    by_kind: dict[str, list[Item]] = {}
-    for item in items:
-        leaf = item.categories[0].split("/")[-1] if item.categories else ""
-        if leaf and leaf not in lang.genders.values():
-            by_kind.setdefault(leaf, []).append(item)
+    """Each kind of item (a gender alone is not one), most items first, with its commonest colour and median price."""
     out = []
-    for kind, group in sorted(by_kind.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+    for kind, group in kinds_by_size(items, exclude=lang.genders.values()):
         colors = Counter(i.color for i in group if i.color).most_common(1)
         prices = [i.price for i in group if i.price is not None]
         out.append((kind, colors[0][0] if colors else None, statistics.median(prices) if prices else None))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 DEMO_CATALOGUE = Path(__file__).resolve().parent.parent / "demo_catalogue" / "catalog.jsonl"
+DEMO_EXAMPLES = DEMO_CATALOGUE.parent / "examples.jsonl"  # how shoppers ask this shop, for the local model's prompt
 # Stored photo paths inside the bundled demo are relative to it, so a moved or re-cloned checkout keeps its photos
 # (and its fingerprints: nothing is re-encoded).
 DEMO_IMAGE_PREFIX = "demo_catalogue:"

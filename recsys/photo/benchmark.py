@@ -25,13 +25,14 @@ import numpy as np
 from PIL import Image, ImageEnhance
 
 from recsys.catalogue.items import Item
+from recsys.catalogue.kinds import cross_cutting, kind_of
 from recsys.catalogue.loading import load_catalogue
 from recsys.encoders.image import ImageEncoder
 from recsys.encoders.images import decode_image, load_image_file
 from recsys.encoders.text import TextEncoder
 from recsys.photo.colors import color_features
 from recsys.photo.ocr import read_text
-from recsys.photo.search import PhotoQuery, PhotoRanker, primary_category
+from recsys.photo.search import PhotoQuery, PhotoRanker
 from recsys.store.chroma import ItemStore
 from recsys.store.indexer import index_items
 
@@ -77,6 +78,7 @@ def _ranked_products(order: np.ndarray, items: list[Item], top: int) -> list[str
 
 
 def _measure(scores: np.ndarray, queries: list[Item], items: list[Item]) -> dict[str, float]:
+    groups = cross_cutting(items)
     sp1 = sp5 = sp5_items = ex1 = cat1 = col1 = 0
     coloured = 0
     for row, truth in zip(scores, queries, strict=True):
@@ -87,7 +89,7 @@ def _measure(scores: np.ndarray, queries: list[Item], items: list[Item]) -> dict
         sp5 += truth.product_id in products
         sp5_items += truth.product_id in {items[i].product_id for i in order[:5]}
         ex1 += top.id == truth.id
-        cat1 += primary_category(top) == primary_category(truth)
+        cat1 += kind_of(top, groups) == kind_of(truth, groups)
         if truth.color:
             coloured += 1
             col1 += top.color == truth.color

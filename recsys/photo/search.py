@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from recsys.catalogue.items import Item
+from recsys.catalogue.kinds import cross_cutting, kind_of
 from recsys.photo.colors import COLOR_DIM, color_features, dominant_colors_of, histogram_similarity, name_similarity
 from recsys.photo.names import NameMatcher
 from recsys.photo.ocr import read_text, words
@@ -69,21 +70,8 @@ class PhotoQuery:
             return cls(data["vector"], colors if colors.size == COLOR_DIM else None, str(data["encoder"]), text)
 
 
-def primary_category(item: Item) -> str:
-    """The leaf of an item's first category path, ignoring collection and promotion tails:
-    "Gear/Bags/Collections/Erin Recommends" → "Bags"; "Men/Tops/Tees" → "Tees"."""
-    if not item.categories:
-        return ""
-    parts = []
-    for part in item.categories[0].split("/"):
-        if part in {"Collections", "Promotions"}:
-            break
-        parts.append(part)
-    return parts[-1] if parts else ""
-
-
 class _CategoryModel:
-    """Multinomial logistic regression from image vector to primary category, fitted on the stored photos and
+    """Multinomial logistic regression from image vector to the item's kind (not its collections), fitted on the stored photos and
     their close-up crops: a second view of every item, so a customer's close-up or back view is less foreign."""
 
     C = 4.0  # chosen with the close-ups on the benchmark's tuning half
@@ -91,7 +79,8 @@ class _CategoryModel:
     def __init__(self, rows: ImageRows) -> None:
         from sklearn.linear_model import LogisticRegression
 
-        labels = np.array([primary_category(i) for i in rows.items])
+        groups = cross_cutting(rows.items)
+        labels = np.array([kind_of(i, groups) for i in rows.items])
         self.item_labels = labels
         self.model = None
         if len(set(labels)) >= 2 and rows.vectors.ndim == 2 and len(rows.vectors):

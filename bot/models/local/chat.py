@@ -37,7 +37,8 @@ from pydantic import ConfigDict, PrivateAttr
 
 from bot.config import LLMConfig
 from bot.models.base import RespondingChatModel, message_language
-from bot.models.local.prompts import MAX_KINDS, REPLY_PROMPT, TOOL_PROMPT, Prompt, too_many_kinds
+from bot.models.local.examples import Example, written_examples
+from bot.models.local.prompts import MAX_KINDS, REPLY_PROMPT, Prompt, too_many_kinds, tool_prompt
 from bot.models.local.runner import LlamaRunner
 from bot.models.local.weights import LocalModelUnavailable, assemble_model
 from bot.models.replies import compose_reply, tool_json, turn_tool_messages
@@ -62,12 +63,15 @@ class LocalChatModel(RespondingChatModel):
     known_ids: Callable[[], Collection[str]]
     config: LLMConfig
     models_dir: Path
+    examples: list[Example] | None = None  # the shop's own for the tool prompt; None: written from the catalogue
     _rules: RulesChatModel = PrivateAttr()
+    _tool_prompt: Prompt = PrivateAttr()
     _runner: LlamaRunner = PrivateAttr()
     _last_raw: str = PrivateAttr(default="")
 
     def model_post_init(self, context: Any) -> None:
         self._rules = RulesChatModel(vocabulary=self.vocabulary, known_ids=self.known_ids)
+        self._tool_prompt = tool_prompt(self.vocabulary, self.examples if self.examples is not None else written_examples(self.vocabulary))
         name = self.config.local_model
         self._runner = LlamaRunner.shared((name, self.config.n_ctx, self.config.threads), lambda: assemble_model(self.models_dir, name))
 
@@ -79,8 +83,12 @@ class LocalChatModel(RespondingChatModel):
     def runner(self) -> LlamaRunner:
         return self._runner
 
+    @property
+    def tool_prompt(self) -> Prompt:
+        return self._tool_prompt
+
     def start_loading(self) -> None:
-        self._runner.start_loading([TOOL_PROMPT, REPLY_PROMPT] if self.config.local_lead_in else [TOOL_PROMPT])
+        self._runner.start_loading([self._tool_prompt, REPLY_PROMPT] if self.config.local_lead_in else [self._tool_prompt])
 
     def _complete(
         self, prompt: Prompt, user: str, max_tokens: int, stop: Sequence[str] = (), enough: Callable[[str], bool] | None = None
@@ -116,7 +124,7 @@ class LocalChatModel(RespondingChatModel):
             return None
         # The call ends with its list of kinds: stop there and close it in code rather than spend tokens on it. A list
         # longer than MAX_KINDS is the model guessing and would be dropped, so generation stops as soon as it gets there.
-        raw = self._complete(TOOL_PROMPT, text, self.config.max_tokens, stop=["]", "\n"], enough=too_many_kinds)
+        raw = self._complete(self._tool_prompt, text, self.config.max_tokens, stop=["]", "\n"], enough=too_many_kinds)
         if '"categories": [' in raw and not raw.rstrip().endswith("}"):
             head, _, kinds = raw.partition('"categories": [')
             kinds = "" if too_many_kinds(raw) else kinds.rstrip(', "')
@@ -147,7 +155,7 @@ class LocalChatModel(RespondingChatModel):
                     out[key] = kept
         cats = call.args.get("categories")
         if "categories" in allowed and isinstance(cats, list):
-            known = [c for c in cats if isinstance(c, str) and (c.lower() in {"men", "women"} or self.vocabulary.categories_for(c))]
+            known = [c for c in cats if isinstance(c, str) and self.vocabulary.categories_for(c)]
             if known and len(known) <= MAX_KINDS:  # unknown kinds would empty the search; a long list is the model guessing
                 out["categories"] = known
         query = call.args.get("query")
@@ -208,7 +216,7 @@ class LocalChatModel(RespondingChatModel):
             color = self.vocabulary.color(word)
             if color is not None and color.lower() not in colors:
                 return None
-            if word in {"men", "women", "man", "woman"}:
+            if word in self.vocabulary.lang.genders:
                 continue
             named = self.vocabulary.categories_for(word)
             if named and not any(shown.startswith(path) for path in named for shown in shown_paths):

@@ -9,8 +9,12 @@ from dataclasses import dataclass
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.models.local.examples import Example, gender_words
+from bot.understanding.vocabulary import Vocabulary
+
+PREFILL = '<tool_call>\n{"name": "search_catalogue", "arguments": {"query": "'
 MAX_KINDS = 3  # more kinds than this in one call is the model guessing
-KINDS = "tee, tank, hoodie, jacket, shorts, pants, bra, bag, watch, fitness equipment, men, women"
+LISTED_KINDS = 16  # the catalogue's commonest kinds named in the prompt: a long tail costs prompt tokens on every start
 
 
 @dataclass(frozen=True)
@@ -40,42 +44,44 @@ class SearchCatalogue(BaseModel):
 
     model_config = ConfigDict(title="search_catalogue")  # the tool's name in the schema
     query: str = Field(description="what the shopper wants, in 1-4 words")
-    categories: list[str] = Field(description=f"kinds of item the message implies, from: {KINDS}; [] when unsure")
+    categories: list[str] = Field(description="kinds of item the message implies; [] when unsure")
 
 
-# Qwen2.5's own tool-calling layout (<tools> schema, <tool_call> answers). The rules parser has already decided that the
-# message is a search, and prices and colours are read by code, so the model writes only what needs understanding: the
-# words to search for and the kinds of item. The call is prefilled up to the query, which keeps the output short.
-TOOL_PROMPT = Prompt(
-    system="\n".join(
-        [
-            "You are the search step of a sportswear shop's assistant. Read the shopper's message and call the tool.",
-            "",
-            "# Tools",
-            "",
-            "You may call one or more functions to assist with the user query.",
-            "",
-            "You are provided with function signatures within <tools></tools> XML tags:",
-            "<tools>",
-            json.dumps(convert_to_openai_tool(SearchCatalogue)),
-            "</tools>",
-            "",
-            "For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:",
-            "<tool_call>",
-            '{"name": <function-name>, "arguments": <args-json-object>}',
-            "</tool_call>",
-        ]
-    ),
-    shots=(
-        ("a red jacket for women under $50, not leather", _shot("jacket", ["jacket", "women"])),
-        ("something comfy to sleep in", _shot("soft lounge wear", [])),
-        ("i need stuff for my gym sessions, nothing blue", _shot("gym training", [])),
-        ("a present for my brother who runs marathons", _shot("running", ["men"])),
-        ("carry my laptop to work", _shot("laptop backpack", ["bag"])),
-        ("tops for hot summer runs", _shot("running top", ["tee", "tank"])),
-    ),
-    prefill='<tool_call>\n{"name": "search_catalogue", "arguments": {"query": "',
-)
+def tool_prompt(vocabulary: Vocabulary, examples: list[Example]) -> Prompt:
+    """Qwen2.5's own tool-calling layout (<tools> schema, <tool_call> answers), naming this catalogue's kinds. The rules
+    parser has already decided that the message is a search, and prices and colours are read by code, so the model
+    writes only what needs understanding: the words to search for and the kinds of item. The call is prefilled up to
+    the query, which keeps the output short. Catalogue text is data here: names of kinds, JSON-encoded."""
+    named = [kind.lower() for kind, _, _ in vocabulary.kinds if len(kind) <= 40 and len(kind.split()) <= 4]  # not prose
+    kinds = named[:LISTED_KINDS] + gender_words(vocabulary)
+    tool = convert_to_openai_tool(SearchCatalogue)
+    tool["function"]["parameters"]["properties"]["categories"]["description"] = (
+        f"kinds of item the message implies, from: {json.dumps(kinds, ensure_ascii=False)}; [] when unsure"
+    )
+    return Prompt(
+        system="\n".join(
+            [
+                "You are the search step of a shop's assistant. Read the shopper's message and call the tool.",
+                "",
+                "# Tools",
+                "",
+                "You may call one or more functions to assist with the user query.",
+                "",
+                "You are provided with function signatures within <tools></tools> XML tags:",
+                "<tools>",
+                json.dumps(tool, ensure_ascii=False),
+                "</tools>",
+                "",
+                "For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:",
+                "<tool_call>",
+                '{"name": <function-name>, "arguments": <args-json-object>}',
+                "</tool_call>",
+            ]
+        ),
+        shots=tuple((e.message, _shot(e.query, list(e.kinds))) for e in examples),
+        prefill=PREFILL,
+    )
+
 
 REPLY_PROMPT = Prompt(
     system="You write the first line of a shop assistant's reply. You get a summary of a catalogue search as JSON. "
