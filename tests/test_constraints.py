@@ -128,3 +128,13 @@ def test_prices_are_written_in_the_catalogues_currency() -> None:
     assert EN.price(54, "EUR") == "€54" and EN.price(29.99, "GBP") == "£29.99" and EN.price(12.5, "USD", exact=True) == "$12.50"
     assert EN.price(None, "EUR") == ""
     assert EN.describe({"max_price": 60, "currency": "EUR"}) == "up to €60"
+
+
+def test_a_shop_that_sells_sweaters_gets_sweaters_not_what_the_word_means_elsewhere() -> None:
+    from pathlib import Path
+
+    shop = load_catalogue(Path(__file__).parent / "fixtures" / "catalogues" / "shopify_products.csv").items
+    vocab = Vocabulary.from_items(shop)
+    r = parse("a navy sweater please", vocab, {i.id for i in shop})
+    assert [c.split("/")[-1] for c in r.categories] == ["Sweaters"]
+    assert VOCAB.categories_for("sweater") == HOODIES  # the demo has none: the nearest kind it sells

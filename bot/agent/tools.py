@@ -123,8 +123,8 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
         exclude_ids: list[str] | None = None,
     ) -> tuple[str, list[dict[str, Any]]]:
         """Search the catalogue. `query` describes the item in words; the other arguments are hard
-        constraints: prices in USD, colour names, categories such as "hoodie", "jacket", "bag" or
-        "women", and item ids already shown that should not come back."""
+        constraints: prices in the catalogue's currency, colour names, the catalogue's kinds of item,
+        and item ids already shown that should not come back."""
         filters = filters_from(max_price, min_price, colors, exclude_colors, categories, exclude_ids)
         profile = await profile_of(runtime)
         lang = runtime.context.lang
@@ -192,7 +192,7 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
 
     @tool(response_format="content_and_artifact")
     async def item_details(item_id: str, runtime: ToolRuntime[TurnContext]) -> tuple[str, list[dict[str, Any]]]:
-        """Full details of one catalogue item by id: description, price, colour, material."""
+        """Full details of one catalogue item by id: description, price, colour and the shop's attributes."""
         item = recommender.item(item_id)
         lang = runtime.context.lang
         if item is None:
@@ -213,4 +213,6 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
             asdict(ItemCard(item.id, item.name, item.price, item.color, list(item.categories), item.image, reason, vocab.currency))
         ]
 
+    named = ", ".join(json.dumps(kind.lower(), ensure_ascii=False) for kind, _, _ in vocab.kinds[:16])
+    search_catalogue.description += f" Prices are in {vocab.currency}." + (f" Its kinds of item: {named}." if named else "")
     return [search_catalogue, search_by_photo, more_like, recommend_for_me, item_details]

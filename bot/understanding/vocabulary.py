@@ -87,7 +87,8 @@ class Vocabulary:
         if phrase in self.categories:
             return [phrase]
         key = " ".join(self.lang.singular(w) for w in phrase.lower().split())
-        key = self.lang.kind_synonyms.get(key, key)
+        if key not in self._tokens:  # a shop that sells sweaters means sweaters, not what "sweater" stands for elsewhere
+            key = self.lang.kind_synonyms.get(key, key)
         genders = self.lang.genders
         if key.lower() in genders:
             return [genders[key.lower()]] if genders[key.lower()] in self.categories else []
