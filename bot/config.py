@@ -121,6 +121,7 @@ class SpeechConfig(Section):
 
 class ChatConfig(Section):
     max_text_chars: int = Field(2000, ge=100, description="longer messages are cut to this")
+    languages: list[str] = Field(["en", "zh"], description="languages the bot reads and answers in (ISO 639-1), default first")
 
 
 class LoggingConfig(Section):

@@ -64,7 +64,7 @@ class Reply:
     error: str | None = None  # a short machine-readable code when the request could not be served
     attachment: bytes | None = None  # e.g. a chart PNG for /stats
     attachment_name: str | None = None
-    language: str = "en"  # what the reply is written in, so an adapter labels its buttons to match
+    language: str = ""  # what the reply is written in (ISO 639-1), so an adapter labels its buttons to match
 
     def intro(self) -> str:
         """The reply's words without the item listing, for platforms that show the items as cards: lines naming an

@@ -17,6 +17,7 @@ from bot.agent.tools import build_tools
 from bot.agent.turns import TurnRunner
 from bot.catalogue_setup import open_catalogue
 from bot.config import BotConfig
+from bot.languages import LanguagePicker
 from bot.learning.demo_history import seed_for_config
 from bot.learning.feedback import FeedbackLog, UserKey
 from bot.learning.scheduler import TrainingScheduler
@@ -26,7 +27,7 @@ from bot.memory import ConversationMemory
 from bot.messages import Feedback, Incoming, Reply
 from bot.models.providers import make_chat_model
 from bot.models.rules import RulesChatModel
-from bot.understanding.lang import Language, language
+from bot.understanding.lang import DEFAULT, Language
 from bot.understanding.vocabulary import Vocabulary
 from bot.voice.errors import SpeechError
 from recsys.catalogue.items import DEMO_EXAMPLES, Item
@@ -54,6 +55,7 @@ class BotService:
         self.memory = ConversationMemory(self.root / "memory.sqlite")
         self.commands = Commands(self.memory, self.log, self.cf, self.item, self.admins, self._feedback)
         self._turns: TurnRunner | None = None
+        self.languages = LanguagePicker(config.chat.languages)
 
     # -- life cycle ----------------------------------------------------------------------------
     async def start(self, progress: bool = True) -> None:
@@ -67,6 +69,7 @@ class BotService:
         await asyncio.to_thread(seed_for_config, self.config, self.log, store.all_items().values())
         await asyncio.to_thread(self.cf.serve, self.recommender)
         self.vocabulary = Vocabulary.from_items(store.all_items().values(), currency=self.config.catalogue.currency)
+        await asyncio.to_thread(self.languages.warm_up, self.vocabulary)  # word lists and dictionaries, before a user waits
         catalogue = self.config.catalogue
         examples = catalogue.examples or (DEMO_EXAMPLES if catalogue.path is None else None)
         model = make_chat_model(self.config.llm, self.vocabulary, self._known_items, self.root / "models", examples)
@@ -115,13 +118,18 @@ class BotService:
     async def handle(self, incoming: Incoming) -> Reply:
         """Answer one message; never raises for anything a user can send."""
         user = UserKey(incoming.platform, incoming.user_id)
-        lang = language(incoming.language)
+        conversation = self.thread_id(incoming)
+        words = incoming.text if incoming.command is None and incoming.feedback is None and incoming.voice is None else ""
+        found = self.languages.of_text(conversation, words, incoming.language) if words.strip() else None
+        if words.strip() and found is None:
+            return Reply(text=self.languages.unsupported(), error="unsupported_language", language=DEFAULT.code)
+        lang = found or self.languages.of_conversation(conversation, incoming.language)
         try:
             reply = await self._dispatch(user, incoming, lang)
         except Exception:
             log.exception("turn failed for %s", user)
             reply = Reply(text=lang.say("internal_error"), error="internal")
-        reply.language = lang.code
+        reply.language = reply.language or lang.code  # a voice note's reply is in the language it was spoken in
         return reply
 
     async def _dispatch(self, user: UserKey, incoming: Incoming, lang: Language) -> Reply:
@@ -176,8 +184,11 @@ class BotService:
             transcript = await transcribe(self.config, incoming.voice, incoming.voice_mime)
         except SpeechError as exc:
             return Reply(text=lang.speech_problem(exc.reason, exc.data), error="bad_audio")
-        reply = await self._text(user, incoming, transcript.text, lang, note=lang.say("heard", transcript=transcript.text))
-        reply.transcript = transcript.text
+        spoken = self.languages.of_text(self.thread_id(incoming), transcript.text, incoming.language, transcript.language)
+        if spoken is None:
+            return Reply(text=self.languages.unsupported(), error="unsupported_language", transcript=transcript.text, language="en")
+        reply = await self._text(user, incoming, transcript.text, spoken, note=spoken.say("heard", transcript=transcript.text))
+        reply.transcript, reply.language = transcript.text, spoken.code
         return reply
 
     async def _feedback(self, user: UserKey, fb: Feedback, lang: Language, incoming: Incoming | None = None) -> Reply:

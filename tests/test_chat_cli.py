@@ -128,3 +128,30 @@ def test_bad_input_gets_a_clear_reply_and_nothing_crashes(data_dir: Path) -> Non
     assert cheaper["items"] and max(i["price"] for i in cheaper["items"]) < 50
     assert not joke["items"] and "catalogue" in joke["text"]
     assert reset["error"] is None
+
+
+def test_a_chinese_conversation_on_the_english_catalogue(data_dir: Path) -> None:
+    hello, first, blue, details, similar, cheaper, french = chat(
+        data_dir,
+        [
+            "你好",
+            "我想要一件女士卫衣，100元以下，不要黑色",
+            "换成蓝色",
+            "详细介绍一下第一个",
+            "和第二个类似的",
+            "再便宜点",
+            "Bonjour, je cherche une veste",
+        ],
+    )
+    assert "你好" in hello["text"] and not hello["items"]
+    assert first["items"] and first["text"].startswith("为你找到")
+    for item in first["items"]:
+        assert item["price"] <= 100 and item["color"] != "Black"
+        assert "Women/Tops/Hoodies & Sweatshirts" in item["categories"]
+    assert blue["items"] and all(i["color"] == "Blue" and "Women/Tops/Hoodies & Sweatshirts" in i["categories"] for i in blue["items"])
+    assert details["text"].startswith(blue["items"][0]["name"]) and not details["error"]
+    assert similar["items"] and blue["items"][1]["id"] not in [i["id"] for i in similar["items"]]
+    assert similar["text"].startswith("为你找到") and blue["items"][1]["name"] in similar["text"]
+    cheapest = min(i["price"] for i in similar["items"])
+    assert all(i["price"] < cheapest for i in cheaper["items"]) and ("为你找到" in cheaper["text"] or "没有找到" in cheaper["text"])
+    assert french["error"] == "unsupported_language" and "English or 中文" in french["text"]

@@ -630,3 +630,14 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+async def test_a_chinese_message_gets_chinese_cards_and_buttons(rig: Rig) -> None:
+    _, status = await rig.dm("100元以下的男士夹克，不要黑色")
+    assert status == 200
+    reply = await rig.reply_to(DM)
+    shown = cards(reply)
+    assert shown and all("Black" not in text for _, text in shown)
+    buttons = next(b for b in reply.params["blocks"] if b["type"] == "actions")["elements"]
+    assert [b["text"]["text"] for b in buttons] == ["👍", "👎", "更多类似的"]
+    assert "为你找到" in words(reply)

@@ -550,3 +550,19 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def test_a_chinese_shopper_is_answered_in_chinese_with_chinese_buttons(telegram: Harness) -> None:
+    api = telegram.api
+    sent = await telegram.send(api.text(USER, "我想要一件蓝色的女士卫衣，100元以下"))
+    shown = cards(sent)
+    assert shown and "为你找到" in sent[0]["text"]
+    for card in shown:
+        assert "Blue" in card["caption"] and "编号：" in card["caption"] and "US$" in card["caption"]
+        assert [b["text"] for row in _rows(card) for b in row] == ["👍", "👎", "更多类似的"]
+    liked = shown[0]
+    await telegram.send(api.press(USER, liked, button(liked, "👍")))
+    assert "记下了" in api.calls_to("answerCallbackQuery")[-1].params.get("text", "")
+    assert [b["text"] for b in _rows(liked)[0]] == ["👍 已喜欢", "👎"]
+    again = await telegram.send(api.text(USER, "I need a warm hoodie for running"))  # the next message may switch
+    assert "Here are" in again[0]["text"]

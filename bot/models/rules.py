@@ -95,10 +95,12 @@ class RulesChatModel(RespondingChatModel):
                 args["exclude_ids"] = list(dict.fromkeys([*args.get("exclude_ids", []), *(i["id"] for i in shown)]))
                 return _call(name, args)
             case "more_like" | "details":
-                target = req.item_id or _pick(shown, req.ordinal)
+                # "the second one" counts in the last list of results, even after the details of one of them
+                listed = _last_items(history, lists_only=True) if req.ordinal is not None else shown
+                target = req.item_id or _pick(listed, req.ordinal)
                 if target is None:
-                    if shown and req.ordinal is not None:
-                        return AIMessage(content=lang.list_too_short(len(shown)))
+                    if listed and req.ordinal is not None:
+                        return AIMessage(content=lang.list_too_short(len(listed)))
                     return AIMessage(content=lang.say("which_item"))
                 if req.intent == "details":
                     return _call("item_details", {"item_id": target})
@@ -163,13 +165,14 @@ def _last_search_call(history: list[BaseMessage]) -> tuple[str, dict[str, Any]] 
     return None
 
 
-def _last_items(history: list[BaseMessage]) -> list[dict[str, Any]]:
+def _last_items(history: list[BaseMessage], lists_only: bool = False) -> list[dict[str, Any]]:
+    """The items of the last tool result: a list of results, or one item's details (unless `lists_only`)."""
     for msg in reversed(history):
         if isinstance(msg, ToolMessage):
             data = tool_json(msg)
             if data.get("items"):
                 return data["items"]
-            if data.get("item"):
+            if data.get("item") and not lists_only:
                 return [data["item"]]
     return []
 

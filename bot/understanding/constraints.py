@@ -62,7 +62,7 @@ def parse(text: str, vocab: Vocabulary, item_ids: Collection[str] | None = None,
     raw = " ".join(text.split())
     if not raw:
         return Request("empty")
-    low = lang.words_to_numbers(raw.lower(), vocab.currency)
+    low = lang.prepare(raw, vocab)
     sym, words = lang.money(vocab.currency)
     amount = lang.amount.format(sym=sym, words=words)
     req = Request("search")
@@ -75,7 +75,7 @@ def parse(text: str, vocab: Vocabulary, item_ids: Collection[str] | None = None,
             break
     ordinal = re.search(lang.ordinal_number, low) or re.search(r"\b(" + "|".join(lang.ordinals) + r")\b" + lang.ordinal_tail, low)
     if ordinal:
-        value = ordinal.group(1)
+        value = next(g for g in ordinal.groups() if g is not None)
         req.ordinal = int(value) - 1 if value.isdigit() else lang.ordinals[value]
         low = low[: ordinal.start()] + " " + low[ordinal.end() :]
 
@@ -86,9 +86,9 @@ def parse(text: str, vocab: Vocabulary, item_ids: Collection[str] | None = None,
         req.min_price, req.max_price = lo, hi
         low = low[: between.start()] + " " + low[between.end() :]
     else:
-        for pattern, attr in ((lang.at_most, "max_price"), (lang.at_least, "min_price")):
-            m = re.search(rf"{pattern}\s*{amount}", low)
-            if m:
+        for pattern, attr in lang.price_bounds:
+            m = re.search(pattern.format(amount=amount), low)
+            if m and getattr(req, attr) is None:
                 setattr(req, attr, float(m.group(1)))
                 low = low[: m.start()] + " " + low[m.end() :]
         if req.max_price is None and req.min_price is None:
@@ -98,7 +98,7 @@ def parse(text: str, vocab: Vocabulary, item_ids: Collection[str] | None = None,
                 low = low[: m.start()] + " " + low[m.end() :]
 
     # -- colours: negated ones first, so "not black" never counts as asking for black ------------
-    color_alt = "|".join(re.escape(c) for c in vocab.color_words())
+    color_alt = "|".join(re.escape(c) for c in vocab.color_words(lang))
     neg = re.compile(rf"\b{lang.negation}\s+{lang.negated_color_lead}((?:{color_alt})(?:\s*{lang.color_list_joiner}\s*(?:{color_alt}))*)\b")
     for m in list(neg.finditer(low)):
         for word in re.findall(color_alt, m.group(1)):
@@ -135,7 +135,7 @@ def parse(text: str, vocab: Vocabulary, item_ids: Collection[str] | None = None,
     # Words the catalogue never uses add noise to the search and would be echoed back; keep the known ones.
     query_words = [w for w in query_words if vocab.knows(w)] or query_words
     req.query = " ".join(_query_phrase(raw, phrases, query_words))
-    req.intent = _intent(raw.lower(), req, query_words + phrases, vocab, lang)
+    req.intent = _intent(lang.normalize(raw), req, query_words + phrases, vocab, lang)
     return req
 
 

@@ -8,7 +8,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.understanding.lang import DEFAULT, Language
+from bot.understanding.lang import DEFAULT, Language, canonical_color
+from bot.understanding.lang.glossary import glosses, has_han
+from bot.understanding.lang.zh_words import COLORS, GENDERS, KIND_WORDS, han_words
 from recsys.catalogue.items import Item, clean_description
 from recsys.catalogue.kinds import kinds_by_size
 from recsys.store.filters import category_prefixes
@@ -26,6 +28,8 @@ class Vocabulary:
     # what the shop sells, for sentences that name it: (kind, its commonest colour, its median price), most items first
     kinds: list[tuple[str, str | None, float | None]] = field(default_factory=list)
     _tokens: dict[str, list[str]] = field(default_factory=dict, init=False)
+    genders: dict[str, str] = field(default_factory=dict, init=False)
+    _colors: dict[str, str] = field(default_factory=dict, init=False)
 
     @classmethod
     def from_items(cls, items: Iterable[Item], lang: Language = DEFAULT, currency: str = "USD") -> Vocabulary:
@@ -34,15 +38,17 @@ class Vocabulary:
         for item in items:
             text = " ".join([item.name, *item.categories, *item.attributes.values()])
             words.update(lang.singular(w) for w in re.findall(r"[a-z]+", text.lower()))
+            words.update(han_words(text))
         # Description words count when several products use them: rare ones say little about a large catalogue; in a
         # small one every description word is all there is to go on.
         descriptions = {clean_description(i.description) for i in items}
-        df = Counter(w for d in descriptions for w in set(re.findall(r"[a-z]{3,}", d.lower())))
+        df = Counter(w for d in descriptions for w in set(re.findall(r"[a-z]{3,}", d.lower())) | han_words(d))
         min_df = 3 if len(descriptions) >= 100 else 1
         words.update(lang.singular(w) for w, n in df.items() if n >= min_df)
         colors = sorted({i.color for i in items if i.color})
         categories = sorted({p for i in items for p in category_prefixes(i.categories)})
-        return cls(colors, categories, words, lang, currency, _kinds(items, lang))
+        genders = _gender_categories(categories)
+        return cls(colors, categories, words, lang, currency, _kinds(items, genders.values()))
 
     def shop_words(self, lang: Language | None = None) -> dict[str, str]:
         """`kinds` ("tees, jackets, …") and `example` (a request this shop can answer) for a language's sentences."""
@@ -51,32 +57,45 @@ class Vocabulary:
         if not self.kinds:
             return {"kinds": lang.say("things"), "example": lang.example_request(None, None, None, self.currency)}
         kind, color, price = self.kinds[0]
-        return {"kinds": ", ".join(names), "example": lang.example_request(color, kind.lower(), price, self.currency)}
+        return {"kinds": lang.listed(names, "and"), "example": lang.example_request(color, kind.lower(), price, self.currency)}
 
     def __post_init__(self) -> None:
+        self.genders = _gender_categories(self.categories)  # "Women" (what a shopper's word means) → the catalogue's path
         for path in self.categories:
             parts = path.split("/")
-            if len(parts) == 1 and parts[0] in self.lang.genders.values():
+            if len(parts) == 1 and parts[0] in self.genders.values():
                 continue  # genders are handled apart, to combine with a kind of item
             for token in re.split(self.lang.kind_separators, parts[-1].lower()):
-                for key in self.lang.variants(token):
+                keys = self.lang.variants(token)
+                if has_han(token):  # a Chinese kind: English requests name it in English
+                    keys += [w for w in (KIND_WORDS.get(token), *glosses(token)[:3]) if w]
+                for key in keys:
                     self._tokens.setdefault(key, []).append(path)
+        for color in self.colors:  # its lower-case name, and the English colour word it means → the catalogue's name
+            for key in (canonical_color(color.lower()), color.lower()):
+                self._colors[key] = color
 
     def color(self, word: str) -> str | None:
-        """The catalogue's name for a colour word, the word itself for a colour we do not stock, else None."""
+        """The catalogue's name for a colour word (in any language the bot reads), the word itself for a colour we do
+        not stock, else None."""
         w = word.lower()
-        names = {c.lower(): c for c in self.colors}
-        if w in names:
-            return names[w]
-        synonyms = self.lang.color_synonyms
-        if w in synonyms and synonyms[w] in names:
-            return names[synonyms[w]]
-        if w in self.lang.known_colors or w in synonyms:
-            return w.title()
+        canon = canonical_color(w)
+        for key in (w, canon, self.lang.color_synonyms.get(canon)):
+            if key in self._colors:
+                return self._colors[key]
+        if canon in self.lang.known_colors or canon in self.lang.color_synonyms or (has_han(w) and w in COLORS):
+            return canon.title()
         return None
 
-    def color_words(self) -> list[str]:
-        return sorted({c.lower() for c in self.colors} | set(self.lang.color_synonyms) | self.lang.known_colors, key=len, reverse=True)
+    def color_words(self, lang: Language | None = None) -> list[str]:
+        lang = lang or self.lang
+        words = set(self._colors) | set(lang.color_synonyms) | lang.known_colors | lang.spoken_colors
+        return sorted(words, key=len, reverse=True)
+
+    def han_words(self) -> list[str]:
+        """The catalogue's own Chinese kinds and colours, for cutting a Chinese message into words."""
+        kinds = [t for t in self._tokens if has_han(t)]
+        return kinds + [c for c in self.colors if has_han(c)] + [g for g in self.genders.values() if has_han(g)]
 
     def category_keys(self) -> list[str]:
         """Every phrase that names a kind of item, longest first so "sports bra" wins over "bra"."""
@@ -89,16 +108,18 @@ class Vocabulary:
         key = " ".join(self.lang.singular(w) for w in phrase.lower().split())
         if key not in self._tokens:  # a shop that sells sweaters means sweaters, not what "sweater" stands for elsewhere
             key = self.lang.kind_synonyms.get(key, key)
-        genders = self.lang.genders
-        if key.lower() in genders:
-            return [genders[key.lower()]] if genders[key.lower()] in self.categories else []
+        meant = self.lang.genders.get(key.lower()) or GENDERS.get(key.lower())
+        if meant:
+            return [self.genders[meant]] if meant in self.genders else []
         for path in self.categories:  # a leaf written out in full, e.g. "Hoodies & Sweatshirts"
             if path.split("/")[-1].lower() == phrase.lower():
                 return [p for p in self.categories if p.split("/")[-1].lower() == phrase.lower()]
         return list(self._tokens.get(key, []))
 
     def resolve_categories(self, phrases: list[str], gender: str | None) -> list[str]:
-        """Paths for the named kinds of item, narrowed to a gender when one was given."""
+        """Paths for the named kinds of item, narrowed to a gender (what a shopper's word means: "Women") when one was
+        given."""
+        gender = self.genders.get(gender) if gender else None
         paths: list[str] = []
         for phrase in phrases:
             paths.extend(p for p in self.categories_for(phrase) if p not in paths)
@@ -116,11 +137,22 @@ class Vocabulary:
         return w in self.words or word.lower() in self.words or self.color(word) is not None or bool(self.categories_for(word))
 
 
-def _kinds(items: list[Item], lang: Language) -> list[tuple[str, str | None, float | None]]:
+def _kinds(items: list[Item], genders: Iterable[str]) -> list[tuple[str, str | None, float | None]]:
     """Each kind of item (a gender alone is not one), most items first, with its commonest colour and median price."""
     out = []
-    for kind, group in kinds_by_size(items, exclude=lang.genders.values()):
+    for kind, group in kinds_by_size(items, exclude=genders):
         colors = Counter(i.color for i in group if i.color).most_common(1)
         prices = [i.price for i in group if i.price is not None]
         out.append((kind, colors[0][0] if colors else None, statistics.median(prices) if prices else None))
+    return out
+
+
+def _gender_categories(categories: Iterable[str]) -> dict[str, str]:
+    """The catalogue's top-level categories that are a gender, in any language the bot reads: {"Women": "女装"}."""
+    out: dict[str, str] = {}
+    for path in categories:
+        if "/" not in path:
+            meant = DEFAULT.genders.get(path.lower()) or GENDERS.get(path)
+            if meant and meant not in out:
+                out[meant] = path
     return out

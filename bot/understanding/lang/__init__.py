@@ -1,4 +1,4 @@
-"""The languages the bot reads and speaks: one module each (en.py), looked up by ISO 639-1 code.
+"""The languages the bot reads and speaks: one module each (en.py, zh.py), looked up by ISO 639-1 code.
 
 `Language` is the shape every language has: English's. A new language subclasses it in its own module and is listed
 in `LANGUAGES`; whatever it does not replace is said in English.
@@ -7,9 +7,12 @@ in `LANGUAGES`; whatever it does not replace is said in English.
 from __future__ import annotations
 
 from bot.understanding.lang.en import English
+from bot.understanding.lang.zh import Chinese
+from bot.understanding.lang.zh_words import canonical_color
 
 Language = English
-LANGUAGES: dict[str, type[Language]] = {"en": English}
+LANGUAGES: dict[str, type[Language]] = {"en": English, "zh": Chinese}
+__all__ = ["DEFAULT", "LANGUAGES", "Language", "canonical_color", "language"]
 _instances: dict[str, Language] = {}
 
 

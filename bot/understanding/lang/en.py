@@ -63,6 +63,11 @@ class English:
     )
     at_least = r"(?:over|above|more than|at least|min(?:imum)?|no less than|>=?|starting at|pricier than)"
     between = (r"between\s+{amount}\s+(?:and|to|-)\s+{amount}", r"{sym}\s*(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*{sym}?\s*(\d+(?:\.\d+)?)")
+    # (pattern, Request field): a bound on the price; {amount} is filled in per catalogue currency
+    price_bounds: ClassVar[tuple[tuple[str, str], ...]] = (
+        (at_most + r"\s*{amount}", "max_price"),
+        (at_least + r"\s*{amount}", "min_price"),
+    )
     bare_budget = r"{sym}\s*(\d+(?:\.\d+)?)|\b(\d+(?:\.\d+)?)\s*(?:{words})\b"
     negation = r"(?:not|no|non|except|excluding|without|avoid|anything but|but not|nothing|don'?t want|do not want|hate|never)"
     negated_color_lead = r"(?:in\s+|a\s+|any\s+|the\s+)?"
@@ -97,6 +102,7 @@ class English:
         "olive": "green", "lime": "green", "mint": "green", "khaki": "green", "tan": "brown", "beige": "brown",
         "camel": "brown", "chocolate": "brown", "gold": "yellow", "mustard": "yellow", "ivory": "white", "cream": "white",
     }  # fmt: skip
+    spoken_colors: frozenset[str] = frozenset()  # colour words of this language that are not English (zh: 蓝色 …)
     # colour words that may have no item at all; asking for one must not be silently ignored
     known_colors = frozenset("pink magenta fuchsia cyan coral peach rose".split())
     # shopper words → the singular kind of item they stand for
@@ -105,7 +111,7 @@ class English:
         "pullover": "hoodie", "jumper": "hoodie", "trouser": "pant", "legging": "pant", "jogger": "pant", "tight": "pant",
         "sweatpant": "pant", "backpack": "bag", "duffel": "bag", "duffle": "bag", "tote": "bag", "rucksack": "bag",
         "pack": "bag", "coat": "jacket", "windbreaker": "jacket", "parka": "jacket", "shell": "jacket", "singlet": "tank",
-        "sports bra": "bra", "smartwatch": "watch",
+        "sports bra": "bra", "smartwatch": "watch", "wristwatch": "watch", "knapsack": "bag", "handbag": "bag",
     }  # fmt: skip
     kind_separators = r"\s*(?:&|,| and )\s*"  # "Hoodies & Sweatshirts" names two kinds
 
@@ -157,6 +163,14 @@ class English:
         """(a regex class of currency signs, an alternation of money words) for a catalogue priced in `currency`: any
         sign a shopper may type, and the currency's own names ("euros", "EUR")."""
         return _money(self.locale, self.money_words, currency.upper())
+
+    def normalize(self, text: str) -> str:
+        """The message as intents are read from it."""
+        return text.lower()
+
+    def prepare(self, text: str, vocab: Any) -> str:
+        """The message as the parser reads it (`vocab`: the catalogue's Vocabulary): lower case, numbers as digits."""
+        return self.words_to_numbers(text.lower(), vocab.currency)
 
     def words_to_numbers(self, text: str, currency: str = "USD") -> str:
         """ "forty five dollars" → "45 dollars": spoken requests arrive with numbers as words."""
