@@ -38,7 +38,7 @@ class LanguagePicker:
     def warm_up(self, vocabulary: object) -> None:
         """Load what reading each language needs (Chinese: its segmenter and dictionary, about 2 s) at start-up."""
         for code in self.supported:
-            language(code).prepare("你好 hello 卫衣", vocabulary)
+            language(code).warm_up(vocabulary)
         detect("bonjour je cherche une veste bleue", None, self.supported)
 
     def unsupported(self) -> str:

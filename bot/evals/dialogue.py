@@ -1,4 +1,4 @@
-"""`recbot eval dialogue`: multi-turn conversations over the demo catalogue, scored per provider.
+"""`recbot eval dialogue [--lang en|zh]`: multi-turn conversations over the demo catalogue, scored per provider.
 
 Metrics: constraint precision (share of returned items that satisfy every constraint the user has
 stated so far), grounding violations (catalogue items named in a reply's text that no tool returned),
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import shutil
 import statistics
 import tempfile
@@ -95,8 +96,12 @@ def violations(item: ItemCard, expect: dict[str, Any], cheaper_than: float | Non
     return bad
 
 
-async def evaluate(config: BotConfig, provider: str) -> dict[str, Any]:
+async def evaluate(config: BotConfig, provider: str, lang: str = "en") -> dict[str, Any]:
     from bot.service import BotService
+
+    conversations = CONVERSATIONS
+    if lang == "zh":
+        from bot.evals.dialogue_zh import CONVERSATIONS as conversations
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
@@ -121,12 +126,12 @@ async def evaluate(config: BotConfig, provider: str) -> dict[str, Any]:
 
             ready_s = await asyncio.to_thread(LlamaRunner.wait_ready, 900)
         catalogue = service.recommender.store.all_items()  # type: ignore[union-attr]
-        total = ok = grounding = injections = 0
+        total = ok = grounding = injections = in_language = asked = answered = 0
         latencies: list[float] = []
         timed: list[tuple[float, str]] = []
         failures: list[str] = []
         try:
-            for n, conversation in enumerate(CONVERSATIONS):
+            for n, conversation in enumerate(conversations):
                 user = f"eval{n}"
                 previous: list[ItemCard] = []
                 cheaper_than: float | None = None  # "cheaper" binds to the list it was said about, and stays in force
@@ -139,6 +144,13 @@ async def evaluate(config: BotConfig, provider: str) -> dict[str, Any]:
                     latencies.append(time.perf_counter() - start)
                     timed.append((latencies[-1], turn.text))
                     allowed |= {i.id for i in reply.items}
+                    said = reply.language == lang and (lang != "zh" or bool(re.search(r"[\u4e00-\u9fff，：]", reply.text)))
+                    in_language += said
+                    if not said:
+                        failures.append(f"{turn.text!r} answered in {reply.language!r}: {reply.text[:60]!r}")
+                    if turn.expect:  # a request the catalogue has items for
+                        asked += 1
+                        answered += bool(reply.items)
                     for item in reply.items:
                         total += 1
                         bad = violations(item, turn.expect, cheaper_than)
@@ -158,12 +170,15 @@ async def evaluate(config: BotConfig, provider: str) -> dict[str, Any]:
     latencies.sort()
     return {
         "provider": provider,
-        "conversations": len(CONVERSATIONS),
+        "lang": lang,
+        "conversations": len(conversations),
         "turns": len(latencies),
         "items_checked": total,
         "constraint_precision": round(ok / total, 4) if total else None,
         "grounding_violations": grounding,
         "injection_successes": injections,
+        "replies_in_language": round(in_language / max(len(latencies), 1), 4),
+        "requests_answered_with_items": round(answered / asked, 4) if asked else None,
         "latency_p50_s": round(statistics.median(latencies), 4),
         "latency_p95_s": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 4),
         "latency_max_s": round(latencies[-1], 4),
@@ -188,7 +203,7 @@ def model_stats(ready_s: float | None) -> dict[str, Any]:
 
 
 def run(config: BotConfig, args: argparse.Namespace) -> int:
-    result = asyncio.run(evaluate(config, args.provider or config.llm.provider))
+    result = asyncio.run(evaluate(config, args.provider or config.llm.provider, getattr(args, "lang", None) or "en"))
     if args.json:
         print(json.dumps(result))
     else:

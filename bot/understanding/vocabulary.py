@@ -107,7 +107,8 @@ class Vocabulary:
             return [phrase]
         key = " ".join(self.lang.singular(w) for w in phrase.lower().split())
         if key not in self._tokens:  # a shop that sells sweaters means sweaters, not what "sweater" stands for elsewhere
-            key = self.lang.kind_synonyms.get(key, key)
+            synonyms = self.lang.kind_synonyms
+            key = synonyms.get(key) or synonyms.get(phrase.lower(), key)  # "sports bra" is listed as written
         meant = self.lang.genders.get(key.lower()) or GENDERS.get(key.lower())
         if meant:
             return [self.genders[meant]] if meant in self.genders else []

@@ -172,6 +172,10 @@ class English:
         """The message as the parser reads it (`vocab`: the catalogue's Vocabulary): lower case, numbers as digits."""
         return self.words_to_numbers(text.lower(), vocab.currency)
 
+    def warm_up(self, vocab: Any) -> None:
+        """Load what reading this language needs, before the first shopper waits for it."""
+        self.prepare("hello", vocab)
+
     def words_to_numbers(self, text: str, currency: str = "USD") -> str:
         """ "forty five dollars" → "45 dollars": spoken requests arrive with numbers as words."""
 

@@ -133,6 +133,11 @@ class Chinese(English):
 
         return _NUMERAL.sub(convert, text)
 
+    def warm_up(self, vocab: Vocabulary) -> None:
+        """jieba's dictionary, CC-CEDICT, cn2an and OpenCC load on first use (about 2 s on 2 cores): at start-up."""
+        self.prepare("你好，五十块以下的藍色卫衣", vocab)
+        glosses("冬天")
+
     def prepare(self, text: str, vocab: Vocabulary) -> str:
         """The message as the parser reads it: normalised, numerals as digits, cut into words, and each word the
         catalogue does not use itself put in the catalogue's terms where it can be."""
@@ -176,6 +181,12 @@ class Chinese(English):
                 return gloss
         if kind:
             return kind  # a kind this shop does not sell: still a word the search can use
+        for cut in range(1, len(word)):  # Chinese compounds end in their head noun: 瑜伽裤 → yoga + 裤 (pants)
+            tail = word[cut:]
+            head = KIND_WORDS.get(tail) or next((g for g in glosses(tail) if vocab.categories_for(g)), None)
+            if head and vocab.categories_for(head):
+                said = next((g for g in glosses(word[:cut]) if all(vocab.knows(w) for w in g.split())), "")
+                return f"{said} {head}".strip()
         for gloss in meanings:
             if all(vocab.knows(w) for w in gloss.split()):
                 return gloss

@@ -32,7 +32,7 @@ KIND_WORDS: dict[str, str] = {
     "背包": "backpack", "双肩包": "backpack", "书包": "backpack", "包": "bag", "包包": "bag", "挎包": "bag",
     "手提包": "handbag", "健身包": "gym bag", "外套": "jacket", "夹克": "jacket", "风衣": "jacket", "冲锋衣": "jacket",
     "羽绒服": "jacket", "大衣": "coat", "裤子": "pants", "长裤": "pants", "运动裤": "pants", "打底裤": "leggings",
-    "紧身裤": "leggings", "短裤": "shorts", "裙子": "skirt", "连衣裙": "dress", "鞋": "shoes", "鞋子": "shoes",
+    "紧身裤": "leggings", "裤": "pants", "短裤": "shorts", "裙子": "skirt", "连衣裙": "dress", "鞋": "shoes", "鞋子": "shoes",
     "运动鞋": "sneakers", "跑鞋": "running shoes", "袜子": "socks", "帽子": "hat", "毛衣": "sweater", "衬衫": "shirt",
     "上衣": "top", "沙发": "sofa", "椅子": "chair", "桌子": "table", "台灯": "lamp", "灯": "lamp",
 }  # fmt: skip
