@@ -332,3 +332,42 @@ def test_eval_voice_without_data_says_where_it_looked(tmp_path: Path, capsys: py
 
     assert voice.run(Config(storage={"dir": tmp_path}), argparse.Namespace(data=tmp_path, json=True)) == 2
     assert str(tmp_path / "speech") in capsys.readouterr().err
+
+
+ZH = SPEECH / "zh"
+
+
+def test_chinese_is_scored_by_character_whatever_the_script_and_digits() -> None:
+    from bot.evals.voice import normalise_zh
+
+    assert normalise_zh("我要 2 件藍色的衛衣！") == normalise_zh("我要二件蓝色的卫衣")
+    errors, chars = word_errors(normalise_zh("我想要一件蓝色卫衣"), normalise_zh("我想要一件红色卫衣"))
+    assert (errors, chars) == (1, 9)
+
+
+@slow
+@needs_ffmpeg
+@pytest.mark.skipif(not (ZH / "transcripts.tsv").is_file(), reason=f"shared Mandarin clips absent at {ZH}")
+def test_eval_voice_reports_the_character_error_rate_of_real_mandarin(
+    storage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.evals import voice
+
+    code = voice.run(Config(storage={"dir": storage}), argparse.Namespace(data=SPEECH.parent, json=True, lang="zh"))
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["clips"] == {"zh": 6} and 0 <= report["cer"]["zh"] <= 0.4
+    assert all(u["language"] == "zh" for u in report["utterances"])
+
+
+@slow
+@needs_ffmpeg
+@pytest.mark.skipif(not (ZH / "transcripts.tsv").is_file(), reason=f"shared Mandarin clips absent at {ZH}")
+async def test_a_mandarin_voice_note_is_answered_in_chinese_with_its_transcript(start_service) -> None:  # type: ignore[no-untyped-def]
+    from bot.messages import Incoming
+
+    service = await start_service()
+    clip = ZH / "BAC009S0764W0121.ogg"
+    reply = await service.handle(Incoming(user_id="u1", voice=clip.read_bytes(), voice_mime="audio/ogg"))
+    assert reply.language == "zh" and reply.transcript and any("\u4e00" <= ch <= "\u9fff" for ch in reply.transcript)
+    assert reply.text.startswith("🎙️ 我听到的是") and reply.error is None

@@ -62,13 +62,14 @@ class SpeechToText:
         self.model_dir = model_dir(config)
         self.max_seconds = float(config.speech.max_seconds)
         self.language = config.speech.language or None
+        self.languages = tuple(config.chat.languages)  # what the bot reads: detection picks among these
         self.beam_size = int(config.speech.beam_size)
         self.fit_window = config.speech.encoder_window == "fit"
 
     @classmethod
     def shared(cls, config: BotConfig) -> SpeechToText:
         """The process-wide recogniser for these settings (the model itself is shared across settings)."""
-        key = (model_dir(config), *config.speech.model_dump().values())
+        key = (model_dir(config), *config.speech.model_dump().values(), tuple(config.chat.languages))
         with cls._class_lock:
             instance = cls._instances.get(key)
             if instance is None:
@@ -178,7 +179,13 @@ class SpeechToText:
             if language is None:
                 # Detect on exactly the first window `transcribe` will decode, so the encoder memo serves both.
                 features = model.feature_extractor(voiced)
-                language, probability, _ = model.detect_language(features=features[..., : features.shape[-1] - 1])
+                language, probability, ranked = model.detect_language(features=features[..., : features.shape[-1] - 1])
+                # Accented or synthetic Mandarin may score as Japanese or Cantonese: of the languages the bot reads, the
+                # likeliest (a clip in none of them still comes out in the nearest one, and its words tell the rest)
+                readable = [(code, p) for code, p in ranked if code in self.languages]
+                if readable and language not in self.languages:
+                    log.info("speech: heard %s (p=%.2f); decoding as %s (p=%.2f)", language, probability, *readable[0])
+                    language = readable[0][0]
                 log.debug("speech: detected %s (p=%.2f)", language, probability)
             try:
                 segments, _info = model.transcribe(

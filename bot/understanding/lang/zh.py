@@ -152,8 +152,12 @@ class Chinese(English):
                 token = token[1:]
             token = self._catalogue_word(token, vocab)
             translatable = len(token) > 1 or token in COLORS or token in KIND_WORDS or token in QUALITIES  # else too vague
-            if has_han(token) and translatable and token not in _STRUCTURE and token not in self.filler and not vocab.knows(token):
-                token = self.in_catalogue_terms(token, vocab) or token
+            if has_han(token) and translatable and token not in _STRUCTURE and token not in self.filler:
+                if not vocab.knows(token):
+                    token = self.in_catalogue_terms(token, vocab) or token
+                elif token in KIND_WORDS and not vocab.categories_for(token) and vocab.categories_for(KIND_WORDS[token]):
+                    out.append(token)  # a word its descriptions use for a kind it files under another name: 外套 → 夹克
+                    token = KIND_WORDS[token]
             out.append(token)
         return " ".join(out)
 
