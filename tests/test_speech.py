@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from adapters.config import Config
-from bot.evals.voice import _edit_distance, normalise, word_errors
+from bot.evals.transcript_scoring import _edit_distance, normalise, word_errors
 from bot.voice.errors import SpeechError, SpeechUnavailable
 from bot.voice.speech import SpeechToText, Transcript
 from bot.voice.whisper import MODEL_SHA256, assemble_model, fitted_window
@@ -338,7 +338,7 @@ ZH = SPEECH / "zh"
 
 
 def test_chinese_is_scored_by_character_whatever_the_script_and_digits() -> None:
-    from bot.evals.voice import normalise_zh
+    from bot.evals.transcript_scoring import normalise_zh
 
     assert normalise_zh("我要 2 件藍色的衛衣！") == normalise_zh("我要二件蓝色的卫衣")
     errors, chars = word_errors(normalise_zh("我想要一件蓝色卫衣"), normalise_zh("我想要一件红色卫衣"))
