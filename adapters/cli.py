@@ -63,8 +63,7 @@ def _chat(config: Config, args: argparse.Namespace) -> int:
 
 
 def _ingest(config: Config, args: argparse.Namespace) -> int:
-    from bot.catalogue_setup import configured_image_encoder, ingest
-    from recsys.encoders.text import TextEncoder
+    from bot.catalogue_setup import configured_image_encoder, ingest, text_encoder_for
     from recsys.store.chroma import ItemStore
 
     path = Path(args.path)
@@ -72,8 +71,8 @@ def _ingest(config: Config, args: argparse.Namespace) -> int:
         print(f"recbot ingest: no such file: {path}", file=sys.stderr)
         return 2
     store = ItemStore(config.storage.root / "chroma")
-    encoders = TextEncoder.shared(), configured_image_encoder(config)
-    loaded, report = ingest(path, store, *encoders, config.catalogue, progress=True, format=args.format)
+    text_encoder = text_encoder_for(config, store) if store.count() else None  # an empty store: chosen by the file
+    loaded, report, _ = ingest(path, store, text_encoder, configured_image_encoder(config), config, progress=True, format=args.format)
     for problem in loaded.problems:
         print(f"{path}:{problem}")
     for photo in report.image_problems:

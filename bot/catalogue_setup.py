@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bot.config import BotConfig, CatalogueConfig
-from recsys.catalogue.items import DEMO_CATALOGUE
+from bot.config import BotConfig
+from recsys.catalogue.items import DEMO_CATALOGUE, Item
 from recsys.catalogue.loading import Format, LoadResult, load_catalogue
 from recsys.encoders.image import ClipImageEncoder, ImageEncoder, make_image_encoder
-from recsys.encoders.text import TextEncoder
-from recsys.store.chroma import ItemStore
+from recsys.encoders.text import AnyTextEncoder, make_text_encoder, written_in_chinese
+from recsys.store.chroma import ItemStore, catalogue_item
 from recsys.store.indexer import IndexReport, index_items, reindex_images
 
 log = logging.getLogger(__name__)
@@ -20,14 +20,30 @@ def configured_image_encoder(config: BotConfig) -> ImageEncoder | ClipImageEncod
     return make_image_encoder(config.models.image_encoder, config.models.clip_path)
 
 
-def open_catalogue(config: BotConfig, progress: bool = True) -> tuple[ItemStore, TextEncoder, ImageEncoder | ClipImageEncoder]:
+def text_encoder_for(config: BotConfig, store: ItemStore, items: list[Item] | None = None) -> AnyTextEncoder:
+    """The configured text encoder; `auto`: the one the store was encoded with, else by the language of the items."""
+    kind = config.models.text_encoder
+    if kind == "auto":
+        if items is not None:
+            kind = "use-multilingual" if written_in_chinese([i.name for i in items]) else "minilm"
+        else:
+            kind = store.text_encoder() or "minilm"
+    return make_text_encoder(kind)
+
+
+def open_catalogue(config: BotConfig, progress: bool = True) -> tuple[ItemStore, AnyTextEncoder, ImageEncoder | ClipImageEncoder]:
     store = ItemStore(config.storage.root / "chroma")
-    text_encoder, image_encoder = TextEncoder.shared(), configured_image_encoder(config)
+    image_encoder = configured_image_encoder(config)
+    text_encoder = text_encoder_for(config, store)
     if store.count() == 0:
         path = config.catalogue.path or DEMO_CATALOGUE
         log.info("first run: indexing %s", path)
-        loaded, report = ingest(path, store, text_encoder, image_encoder, config.catalogue, progress)
+        loaded, report, text_encoder = ingest(path, store, None, image_encoder, config, progress)
         log.info("catalogue ready (%s): %s; %s", loaded.format, report, loaded.summary())
+    elif store.text_encoder() != text_encoder.name:
+        log.info("text encoder changed (%s → %s): encoding the stored items again", store.text_encoder(), text_encoder.name)
+        stored = [catalogue_item(i) for i in store.all_items().values()]
+        index_items(stored, store, text_encoder, image_encoder, progress, config.catalogue.search_fields)
     if store.count() == 0:
         log.error("the catalogue is empty: every user is told so until one is loaded with `recbot ingest PATH`")
     elif store.image_encoder() not in (None, image_encoder.name):
@@ -40,14 +56,17 @@ def open_catalogue(config: BotConfig, progress: bool = True) -> tuple[ItemStore,
 def ingest(
     path: Path,
     store: ItemStore,
-    text_encoder: TextEncoder,
+    text_encoder: AnyTextEncoder | None,
     image_encoder: ImageEncoder | ClipImageEncoder,
-    catalogue: CatalogueConfig,
+    config: BotConfig,
     progress: bool = True,
     format: Format = "auto",
-) -> tuple[LoadResult, IndexReport]:
+) -> tuple[LoadResult, IndexReport, AnyTextEncoder]:
+    """Load a catalogue file and index it; `text_encoder` None: the configured one, chosen by the file's items."""
+    catalogue = config.catalogue
     loaded = load_catalogue(path, format, catalogue.category_separator)
     for problem in loaded.problems:
         log.warning("%s: %s", path, problem)
+    text_encoder = text_encoder or text_encoder_for(config, store, loaded.items)
     report = index_items(loaded.items, store, text_encoder, image_encoder, progress, catalogue.search_fields)
-    return loaded, report
+    return loaded, report, text_encoder

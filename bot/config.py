@@ -51,7 +51,9 @@ class CatalogueConfig(Section):
 
 
 class ModelsConfig(Section):
-    text_encoder: Literal["minilm"] = "minilm"
+    text_encoder: Literal["auto", "minilm", "use-multilingual"] = Field(
+        "auto", description="auto: MiniLM for a catalogue written in English, the multilingual USE for one written in Chinese"
+    )
     image_encoder: Literal["efficientnet-lite0", "clip"] = Field(
         "efficientnet-lite0", description="clip (opt-in) also matches typed requests against the photos; switching re-indexes photos"
     )

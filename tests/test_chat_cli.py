@@ -14,9 +14,10 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def chat(data_dir: Path, lines: list[str], user: str = "alice") -> list[dict]:
+def chat(data_dir: Path, lines: list[str], user: str = "alice", **settings: str) -> list[dict]:
     # the deterministic provider (the default local LLM has its own tests in test_local_llm.py)
     env = {**os.environ, "RECBOT_STORAGE__DIR": str(data_dir), "RECBOT_LOGGING__LEVEL": "WARNING", "RECBOT_LLM__PROVIDER": "rules"}
+    env |= {f"RECBOT_{key.upper()}": value for key, value in settings.items()}
     proc = subprocess.run(
         [sys.executable, "-m", "adapters.cli", "chat", "--json", "--user", user],
         input="".join(line + "\n" for line in lines),
@@ -155,3 +156,18 @@ def test_a_chinese_conversation_on_the_english_catalogue(data_dir: Path) -> None
     cheapest = min(i["price"] for i in similar["items"])
     assert all(i["price"] < cheapest for i in cheaper["items"]) and ("为你找到" in cheaper["text"] or "没有找到" in cheaper["text"])
     assert french["error"] == "unsupported_language" and "English or 中文" in french["text"]
+
+
+def test_a_catalogue_written_in_chinese_answers_chinese_and_english(tmp_path: Path) -> None:
+    shop = Path(__file__).parent / "fixtures" / "catalogues" / "zh_shop.jsonl"
+    sell, hoodie, laptop, english = chat(
+        tmp_path,
+        ["你们卖什么", "我想要一件蓝色的女士卫衣，200元以下", "something to carry my laptop", "a men's jacket, not black"],
+        catalogue__path=str(shop),
+        catalogue__currency="CNY",
+    )
+    assert "卫衣" in sell["text"] and "背包" in sell["text"]
+    assert hoodie["items"] and hoodie["text"].startswith("为你找到") and "¥" in hoodie["text"]
+    assert all(i["color"] == "蓝色" and "女装/卫衣" in i["categories"] and i["price"] <= 200 for i in hoodie["items"])
+    assert laptop["items"] and laptop["text"].startswith("Here") and laptop["items"][0]["categories"] == ["配件/背包"]
+    assert english["items"] and all("男装/夹克" in i["categories"] and i["color"] != "黑色" for i in english["items"])

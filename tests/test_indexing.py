@@ -17,6 +17,7 @@ class CountingEncoder:
     """A text encoder that counts what it encodes, and can fail part-way like a killed ingest."""
 
     name = "counting"
+    dim = 8
 
     def __init__(self, fail_after: int | None = None) -> None:
         self.encoded = 0
@@ -54,3 +55,24 @@ def test_a_size_filter_works_in_the_stores_own_query(tmp_path: Path) -> None:
     probe = store.text_vectors(["I0001"])["I0001"]
     hits = store.search_text(probe, Filters(sizes=("M",)), 12)
     assert len(hits) == 6 and all("M" in h.item.sizes for h in hits)
+
+
+def test_switching_the_text_encoder_encodes_the_stored_items_again_and_search_still_answers(tmp_path: Path) -> None:
+    from adapters.config import Config
+    from bot.catalogue_setup import open_catalogue
+
+    shop = Path(__file__).parent / "fixtures" / "catalogues" / "eur_shop.jsonl"
+
+    def opened(kind: str):  # type: ignore[no-untyped-def]
+        config = Config(storage={"dir": tmp_path}, catalogue={"path": shop, "currency": "EUR"}, models={"text_encoder": kind})
+        return open_catalogue(config, progress=False)
+
+    store, encoder, _ = opened("auto")
+    assert store.text_encoder() == encoder.name == "minilm-l6-v2"  # a catalogue written in English
+    count = store.count()
+    store, encoder, _ = opened("use-multilingual")
+    assert store.text_encoder() == encoder.name == "use-m3-multilingual" and store.count() == count
+    hits = store.search_text(encoder.encode_one("亚麻衬衫"), Filters(), 3)  # Chinese for "linen shirt"
+    assert hits and hits[0].item.name == "Linen Shirt"
+    store, encoder, _ = opened("auto")  # auto keeps what the store holds
+    assert encoder.name == "use-m3-multilingual"

@@ -45,6 +45,8 @@ class Vocabulary:
         df = Counter(w for d in descriptions for w in set(re.findall(r"[a-z]{3,}", d.lower())) | han_words(d))
         min_df = 3 if len(descriptions) >= 100 else 1
         words.update(lang.singular(w) for w, n in df.items() if n >= min_df)
+        # A catalogue written in Chinese also knows the English of its words, for English requests ("laptop" for 笔记本电脑)
+        words.update(w for han in [w for w in words if has_han(w)] for gloss in glosses(han)[:3] for w in gloss.split())
         colors = sorted({i.color for i in items if i.color})
         categories = sorted({p for i in items for p in category_prefixes(i.categories)})
         genders = _gender_categories(categories)
@@ -57,7 +59,7 @@ class Vocabulary:
         if not self.kinds:
             return {"kinds": lang.say("things"), "example": lang.example_request(None, None, None, self.currency)}
         kind, color, price = self.kinds[0]
-        return {"kinds": lang.listed(names, "and"), "example": lang.example_request(color, kind.lower(), price, self.currency)}
+        return {"kinds": lang.series(names), "example": lang.example_request(color, kind.lower(), price, self.currency)}
 
     def __post_init__(self) -> None:
         self.genders = _gender_categories(self.categories)  # "Women" (what a shopper's word means) → the catalogue's path

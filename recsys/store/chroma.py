@@ -125,6 +125,21 @@ class ItemStore:
         self._detail = self._client.get_or_create_collection(DETAIL, embedding_function=None, configuration=space)
         self._rows = None
 
+    def fit_text_dimension(self, dim: int) -> None:
+        """Make room for text vectors of `dim` (another text encoder): the old vectors go, the item records stay, and
+        every item is encoded again since what it was encoded as no longer matches."""
+        got = self._text.get(limit=1, include=["embeddings"])
+        embeddings = got.get("embeddings")
+        if got["ids"] and embeddings is not None and len(embeddings[0]) != dim:
+            log.info("item store: text vectors of %d dimensions give way to %d", len(embeddings[0]), dim)
+            self._client.delete_collection(TEXT)
+            self._text = self._client.get_or_create_collection(TEXT, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+
+    def text_encoder(self) -> str | None:
+        """The name of the text encoder the stored items were encoded with (None for an empty store)."""
+        encoded = next(iter(self._records.fingerprints().values()), None)
+        return encoded[1].split("|")[0] if encoded else None
+
     def clear_images(self) -> None:
         """Drop every photo vector (a new image encoder may have another dimension); item text is kept."""
         for name in (IMAGE, DETAIL):

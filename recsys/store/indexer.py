@@ -14,7 +14,7 @@ from tqdm import tqdm
 from recsys.catalogue.items import TEXT_FORMAT, Item
 from recsys.encoders.image import ClipImageEncoder, ImageEncoder
 from recsys.encoders.images import ImageError, decode_image
-from recsys.encoders.text import TextEncoder
+from recsys.encoders.text import AnyTextEncoder
 from recsys.photo.colors import color_features, detail_crop, visual_color
 from recsys.store.chroma import ItemStore, catalogue_item
 from recsys.store.photo_fetch import PhotoFetcher
@@ -39,7 +39,7 @@ class IndexReport:
 def index_items(
     items: list[Item],
     store: ItemStore,
-    text_encoder: TextEncoder,
+    text_encoder: AnyTextEncoder,
     image_encoder: ImageEncoder | ClipImageEncoder | None,
     progress: bool = True,
     search_fields: Collection[str] | None = None,
@@ -47,6 +47,7 @@ def index_items(
     """Upsert items by id (idempotent); only new or changed items are encoded again (an item, the text encoder, the
     text format and the search fields all decide what its vector is)."""
     report = IndexReport()
+    store.fit_text_dimension(text_encoder.dim)
     known = store.fingerprints()
     encoded_as = f"{text_encoder.name}|text{TEXT_FORMAT}|" + (",".join(sorted(search_fields)) if search_fields is not None else "all")
     changed = []

@@ -209,6 +209,10 @@ class English:
     def color_name(self, color: str | None) -> str:
         return color or "one colour"
 
+    def series(self, words: Sequence[str]) -> str:
+        """ "a, b, c": a list that names what there is."""
+        return ", ".join(words)
+
     def listed(self, words: Sequence[str], joiner: str = "or") -> str:
         """ "a or b", or with joiner "and", "a and b"."""
         return f" {joiner} ".join(words)

@@ -224,6 +224,9 @@ class Chinese(English):
     def color_name(self, color: str | None) -> str:
         return color or "单色"
 
+    def series(self, words: Sequence[str]) -> str:
+        return "、".join(words)
+
     def listed(self, words: Sequence[str], joiner: str = "or") -> str:
         return ("、" if joiner == "and" else "或").join(words)
 
