@@ -78,7 +78,16 @@ def test_kinds_map_to_the_catalogues_own_categories(text: str, kinds: set[str]) 
 
 @pytest.mark.parametrize(
     ("text", "gender"),
-    [("男士夹克", "Men"), ("女款夹克", "Women"), ("女士的短裤", "Women"), ("男生穿的T恤", "Men"), ("给我老婆买条裤子", "Women")],
+    [
+        ("男士夹克", "Men"),
+        ("女款夹克", "Women"),
+        ("女T恤", "Women"),
+        ("男短裤", "Men"),
+        ("男款外套", "Men"),
+        ("女士的短裤", "Women"),
+        ("男生穿的T恤", "Men"),
+        ("给我老婆买条裤子", "Women"),
+    ],
 )
 def test_genders(text: str, gender: str) -> None:
     assert {c.split("/")[0] for c in read(text).categories} == {gender}

@@ -641,3 +641,20 @@ async def test_a_chinese_message_gets_chinese_cards_and_buttons(rig: Rig) -> Non
     buttons = next(b for b in reply.params["blocks"] if b["type"] == "actions")["elements"]
     assert [b["text"]["text"] for b in buttons] == ["👍", "👎", "更多类似的"]
     assert "为你找到" in words(reply)
+
+
+async def test_the_users_slack_locale_is_the_language_hint_asked_once(fake_rig: Rig) -> None:
+    fake_rig.fake.locales[USER] = "zh-CN"
+    await fake_rig.dm("60")  # no words to tell the language by
+    await fake_rig.reply_to(DM)
+    await fake_rig.dm("a hoodie")
+    await fake_rig.reply_to(DM, after=1)
+    assert [i.language for i in fake_rig.service.received] == ["zh-CN", "zh-CN"]
+    assert len(fake_rig.fake.calls_to("users.info")) == 1
+
+
+async def test_recbot_help_is_in_the_users_language(rig: Rig) -> None:
+    rig.fake.locales[USER] = "zh-CN"
+    hook, _ = await rig.command("help")
+    said = words(await rig.response(hook))
+    assert "告诉我你想要什么" in said and "在 Slack 上" in said

@@ -566,3 +566,9 @@ async def test_a_chinese_shopper_is_answered_in_chinese_with_chinese_buttons(tel
     assert [b["text"] for b in _rows(liked)[0]] == ["👍 已喜欢", "👎"]
     again = await telegram.send(api.text(USER, "I need a warm hoodie for running"))  # the next message may switch
     assert "Here are" in again[0]["text"]
+
+
+async def test_start_is_in_the_users_telegram_language(telegram: Harness) -> None:
+    telegram.api.languages[USER] = "zh-hans"
+    sent = await telegram.send(telegram.api.text(USER, "/start"))
+    assert "告诉我你想要什么" in texts(sent)[0]

@@ -16,7 +16,7 @@ import logging
 import re
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -38,10 +38,24 @@ _USER_SUBTYPES = {None, "file_share", "thread_broadcast"}
 # -- the Bolt app ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SlackBot:
-    """What every Slack handler needs: the bot, and where Slack can fetch the catalogue's local photos."""
+    """What every Slack handler needs: the bot, where Slack can fetch the catalogue's local photos, and each user's
+    locale (users.info, asked once per user) as the hint for which language to answer in."""
 
     handler: Handler
     public_url: str | None = None
+    locales: OrderedDict[str, str | None] = field(default_factory=OrderedDict)
+
+    async def locale_of(self, client: AsyncWebClient, user: str) -> str | None:
+        if user not in self.locales:
+            try:
+                found = await client.users_info(user=user, include_locale=True)
+                self.locales[user] = (found.get("user") or {}).get("locale")
+            except SlackApiError as exc:  # a missing users:read scope: the text alone decides
+                log.debug("users.info for %s: %s", user, exc.response.get("error"))
+                self.locales[user] = None
+            while len(self.locales) > 10_000:
+                self.locales.popitem(last=False)
+        return self.locales[user]
 
 
 class RecentIds:
@@ -114,13 +128,16 @@ async def answer(bot: SlackBot, client: AsyncWebClient, event: dict[str, Any], b
     thread_ts = event.get("thread_ts")
     conversation = f"{channel}:{thread_ts or ts}" if threaded else channel
     reply_in = (thread_ts or ts) if threaded else thread_ts
-    incoming = Incoming(user_id=user, platform="slack", conversation_id=conversation, text=clean_text(event.get("text", ""), bot_user_id))
+    text = clean_text(event.get("text", ""), bot_user_id)
+    hint = await bot.locale_of(client, user)
+    incoming = Incoming(user_id=user, platform="slack", conversation_id=conversation, text=text, language=hint)
     if event.get("files"):
         try:
             await attach_files(incoming, event["files"], client)
         except FileProblem as exc:
             log.info("file from %s not used: %s", user, exc.code)
-            await post_reply(client, channel, Reply(text=language(None).file_problem(exc.code, exc.data), error=exc.code), reply_in)
+            problem = language(hint).file_problem(exc.code, exc.data)
+            await post_reply(client, channel, Reply(text=problem, error=exc.code, language=language(hint).code), reply_in)
             return
     reply = await bot.handler.handle(incoming)
     log.info(
@@ -138,7 +155,9 @@ async def on_feedback(bot: SlackBot, client: AsyncWebClient, respond: Any, body:
     conversation = channel if channel.startswith("D") else f"{channel}:{thread_ts}"
     kind = ACTIONS[action["action_id"]]
     feedback = Feedback(kind, action.get("value", ""))
-    reply = await bot.handler.handle(Incoming(user_id=user, platform="slack", conversation_id=conversation, feedback=feedback))
+    hint = await bot.locale_of(client, user)
+    incoming = Incoming(user_id=user, platform="slack", conversation_id=conversation, feedback=feedback, language=hint)
+    reply = await bot.handler.handle(incoming)
     log.info("slack %s on %s from %s%s", kind, feedback.item_id, user, f": {reply.error}" if reply.error else "")
     if reply.error or not message.get("ts"):
         await respond(text=reply.text, response_type="ephemeral", replace_original=False)
@@ -162,7 +181,10 @@ async def on_command(bot: SlackBot, client: AsyncWebClient, respond: Any, comman
     name, _, args = (command.get("text") or "").strip().partition(" ")
     name = name.lower().lstrip("/") or "help"
     channel = command.get("channel_id")
-    incoming = Incoming(user_id=command["user_id"], platform="slack", conversation_id=channel, command=Command(name, args.strip()))
+    hint = await bot.locale_of(client, command["user_id"])
+    incoming = Incoming(
+        user_id=command["user_id"], platform="slack", conversation_id=channel, command=Command(name, args.strip()), language=hint
+    )
     reply = await bot.handler.handle(incoming)
     log.info("slack /recbot %s from %s%s", name, command["user_id"], f": {reply.error}" if reply.error else "")
     if name in {"help", "start"} and not reply.error:

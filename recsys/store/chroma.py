@@ -137,8 +137,8 @@ class ItemStore:
 
     def text_encoder(self) -> str | None:
         """The name of the text encoder the stored items were encoded with (None for an empty store)."""
-        encoded = next(iter(self._records.fingerprints().values()), None)
-        return encoded[1].split("|")[0] if encoded else None
+        encoded = self._records.some_encoding()
+        return encoded.split("|")[0] if encoded else None
 
     def clear_images(self) -> None:
         """Drop every photo vector (a new image encoder may have another dimension); item text is kept."""

@@ -77,6 +77,11 @@ class ItemRecords:
         with self.engine.connect() as conn:
             return {i: (fp, enc) for i, fp, enc in conn.execute(select(items.c.id, items.c.fingerprint, items.c.encoded_as))}
 
+    def some_encoding(self) -> str | None:
+        """What one stored item was encoded as (they all share one text encoder), without reading every row."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(items.c.encoded_as).limit(1)).scalar()
+
     def all(self) -> Iterator[Item]:
         """Every item, a page at a time."""
         with self.engine.connect() as conn:

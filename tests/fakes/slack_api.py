@@ -59,6 +59,7 @@ class FakeSlack:
         self._failures: defaultdict[str, list[_Failure]] = defaultdict(list)
         self._sockets: list[web.WebSocketResponse] = []
         self._ts = itertools.count(1)
+        self.locales: dict[str, str] = {}  # user id → the locale users.info reports
         self._runner: web.AppRunner | None = None
 
     # -- life cycle -------------------------------------------------------------------------------
@@ -197,6 +198,13 @@ class FakeSlack:
         return _ok(
             url="https://recbot-test.slack.com/", team="recbot test", user="recbot", team_id=TEAM_ID, user_id=BOT_USER_ID, bot_id="B111"
         )
+
+    def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A user's profile; with include_locale, the locale a test set in `locales` (Slack's default en-US otherwise)."""
+        user = {"id": params.get("user"), "name": "shopper"}
+        if str(params.get("include_locale")).lower() in ("true", "1"):
+            user["locale"] = self.locales.get(str(params.get("user")), "en-US")
+        return _ok(user=user)
 
     def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         ts = f"{int(time.time())}.{next(self._ts):06d}"

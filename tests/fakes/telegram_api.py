@@ -66,6 +66,7 @@ class FakeTelegramAPI:
         self.token = token
         self.bot_user = dict(BOT_USER)
         self.calls: list[Call] = []
+        self.languages: dict[int, str] = {}  # user id → the language_code their updates carry
         self.sent: list[dict[str, Any]] = []  # every message the bot created, in order
         self.webhook: dict[str, Any] | None = None
         self.delivered_at: dict[int, float] = {}  # update_id → when getUpdates first handed it out
@@ -151,7 +152,8 @@ class FakeTelegramAPI:
 
     # -- the user side: updates as Telegram would build them ---------------------------------------------
     def user(self, user_id: int) -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "language_code": "en"}
+        """A user as updates carry them; `language_code` from `languages` (set by a test), English otherwise."""
+        return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "language_code": self.languages.get(user_id, "en")}
 
     def chat(self, chat_id: int, chat_type: str = "private") -> dict[str, Any]:
         chat = {"id": chat_id, "type": chat_type}

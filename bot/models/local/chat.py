@@ -45,6 +45,7 @@ from bot.models.replies import compose_reply, tool_json, turn_tool_messages
 from bot.models.rules import PHOTO_MARKER, RulesChatModel
 from bot.models.tool_calls import ParsedCall, parse_tool_calls
 from bot.understanding.constraints import parse
+from bot.understanding.lang.zh_words import COLORS
 from bot.understanding.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -185,9 +186,11 @@ class LocalChatModel(RespondingChatModel):
         items = data.get("items") or []
         if not items or not self.config.local_lead_in:
             return AIMessage(content=body)
+        lang = message_language(messages)
         summary = {
             "title": data.get("title", ""),
             "kinds": sorted({i.get("category", "") for i in items} - {""}),
+            "language": lang.say(f"language.{lang.code}") if f"language.{lang.code}" in lang.sentences else "English",
         }
         lead = self._complete(REPLY_PROMPT, json.dumps(summary, ensure_ascii=False), 40, stop=["\n"]).strip()
         kept = self.grounded_lead(lead, items)
@@ -212,7 +215,8 @@ class LocalChatModel(RespondingChatModel):
         colors = {str(i.get("color") or "").lower() for i in items}
         leaves = {str(i.get("category") or "") for i in items}
         shown_paths = [c for c in self.vocabulary.categories if c.split("/")[-1] in leaves]
-        for word in re.findall(r"[a-z][a-z-]*", low):
+        said = [w for w in COLORS if w in low and len(w) > 1]  # a Chinese lead-in's colour words: 蓝色 …
+        for word in [*re.findall(r"[a-z][a-z-]*", low), *said]:
             color = self.vocabulary.color(word)
             if color is not None and color.lower() not in colors:
                 return None
