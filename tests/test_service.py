@@ -133,3 +133,14 @@ async def test_a_voice_note_is_answered_like_typed_text(service: BotService, tmp
 async def test_a_broken_voice_note_gets_a_clear_reply(service: BotService) -> None:
     reply = await service.handle(Incoming(user_id="v2", voice=b"definitely not audio", voice_mime="audio/ogg"))
     assert reply.error == "bad_audio" and reply.text and not reply.items
+
+
+async def test_a_bound_stated_with_cheaper_wins_over_the_one_worked_out(service: BotService) -> None:
+    first = await service.handle(Incoming(user_id="f1", text="a hoodie under $80"))
+    assert first.items and min(i.price for i in first.items) > 40
+    cheaper = await service.handle(Incoming(user_id="f1", text="cheaper, at most 70"))
+    assert cheaper.items and all(i.price <= 70 and "Hoodies" in " ".join(i.categories) for i in cheaper.items)
+    assert max(i.price for i in cheaper.items) >= min(i.price for i in first.items)  # 70, not "below the cheapest shown"
+    zh = await service.handle(Incoming(user_id="f2", text="一件卫衣"))
+    again = await service.handle(Incoming(user_id="f2", text="再便宜点，最多50美元"))
+    assert zh.items and again.items and all(i.price <= 50 for i in again.items) and again.text.startswith("为你找到")

@@ -75,12 +75,15 @@ class RulesChatModel(RespondingChatModel):
                 prices = [float(i["price"]) for i in shown if i.get("price") is not None]
                 if not prices:
                     return AIMessage(content=lang.say("no_prices"))
+                # a bound the shopper states in the same message ("cheaper, at most 70") wins over the one worked out
                 if req.intent == "cheaper":
-                    args["max_price"] = round(min(prices) - 0.01, 2)
-                    args.pop("min_price", None)
+                    args["max_price"] = req.max_price if req.max_price is not None else round(min(prices) - 0.01, 2)
+                    if req.min_price is None:
+                        args.pop("min_price", None)
                 else:
-                    args["min_price"] = round(max(prices) + 0.01, 2)
-                    args.pop("max_price", None)
+                    args["min_price"] = req.min_price if req.min_price is not None else round(max(prices) + 0.01, 2)
+                    if req.max_price is None:
+                        args.pop("max_price", None)
                 return _call(name, args)
             case "refine":
                 if not last_call:
