@@ -166,3 +166,16 @@ def test_a_need_without_a_product_word_is_a_search_in_the_catalogues_words() -> 
 def test_what_shoppers_really_type(text: str) -> None:
     r = read(text)
     assert r.colors == ["Blue"] and r.max_price == 100 and r.categories == ["Women/Tops/Hoodies & Sweatshirts"]
+
+
+def test_a_follow_up_narrows_by_a_chinese_catalogues_own_gender_category() -> None:
+    from pathlib import Path
+
+    from bot.models.rules import _merge
+
+    shop = load_catalogue(Path(__file__).parent / "fixtures" / "catalogues" / "zh_shop.jsonl").items
+    vocab = Vocabulary.from_items(shop)
+    follow = parse("女士的", vocab, {i.id for i in shop}, ZH)
+    assert follow.categories == ["女装"]
+    merged = _merge({"query": "卫衣 夹克", "categories": ["女装/卫衣", "男装/夹克"]}, follow, vocab)
+    assert merged["categories"] == ["女装/卫衣"]

@@ -89,12 +89,15 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
         def color_names(words: list[str] | None) -> tuple[str, ...]:
             return tuple(dict.fromkeys(vocab.color(w) or w.title() for w in words or []))
 
+        def gender_of(word: str) -> str | None:  # "women", "Women" or the catalogue's own path (女装) → "Women"
+            paths = {path: meant for meant, path in vocab.genders.items()}
+            return paths.get(word) or vocab.lang.genders.get(word.lower())
+
         cats: list[str] = []
-        gender_names = {g.lower(): g for g in vocab.lang.genders.values()}
-        genders = [c for c in categories or [] if c.lower() in gender_names]
+        genders = [c for c in categories or [] if gender_of(c)]
         kinds = [c for c in categories or [] if c not in genders]
         if kinds or genders:
-            cats = vocab.resolve_categories(kinds, gender_names[genders[0].lower()] if genders else None)
+            cats = vocab.resolve_categories(kinds, gender_of(genders[0]) if genders else None)
             if not cats:
                 cats = ["(unknown category)"]  # a kind we do not stock: say so rather than ignore it
         return Filters(

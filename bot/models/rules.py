@@ -146,7 +146,7 @@ def _merge(args: dict[str, Any], req: Request, vocab: Vocabulary) -> dict[str, A
         out["exclude_colors"] = list(dict.fromkeys([*out.get("exclude_colors", []), *req.exclude_colors]))
         out["colors"] = [c for c in out.get("colors", []) if c not in req.exclude_colors]
     if req.categories:
-        genders = set(vocab.lang.genders.values())
+        genders = set(vocab.genders.values())  # the catalogue's own gender categories: Women, 女装 …
         if all(c in genders for c in req.categories) and out.get("categories"):
             narrowed = [p for p in out["categories"] if p.split("/")[0] in req.categories]
             out["categories"] = narrowed or list(req.categories)
