@@ -125,18 +125,18 @@ class ImageEncoder:
         for start in range(0, len(images), batch_size):
             yield images[start : start + batch_size]
 
-    def encode(self, images: list[Image.Image], batch_size: int = 32, mirror: bool = True) -> np.ndarray:
-        return self.encode_with_pooled(images, batch_size, mirror)[0]
+    def encode(self, images: list[Image.Image], batch_size: int = 32) -> np.ndarray:
+        return self.encode_with_pooled(images, batch_size)[0]
 
-    def encode_with_pooled(self, images: list[Image.Image], batch_size: int = 32, mirror: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def encode_with_pooled(self, images: list[Image.Image], batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
         """The vectors, and the plain pooled head features of the same pass (the untuned baseline)."""
         if not images:
             return np.zeros((0, self.dim), dtype=np.float32), np.zeros((0, 1280), dtype=np.float32)
         out, plain = [], []
         for batch in self._batches(images, batch_size):
-            views = self._layers(batch + [ImageOps.mirror(im) for im in batch] if mirror else batch)
+            views = self._layers(batch + [ImageOps.mirror(im) for im in batch])
             n = len(batch)
-            parts = [_unit(_unit(layer[:n]) + _unit(layer[n:])) if mirror else _unit(layer) for layer in views]
+            parts = [_unit(_unit(layer[:n]) + _unit(layer[n:])) for layer in views]
             out.append(_unit(np.concatenate(parts, axis=1)))
             plain.append(_unit(views[0][:n]))
         return np.concatenate(out).astype(np.float32), np.concatenate(plain).astype(np.float32)
@@ -186,7 +186,7 @@ class ClipImageEncoder:
         # transformers returns a tensor here, or (newer versions) an output object holding it
         return output if hasattr(output, "numpy") else output.pooler_output
 
-    def encode(self, images: list[Image.Image], batch_size: int = 32, mirror: bool = True) -> np.ndarray:
+    def encode(self, images: list[Image.Image], batch_size: int = 32) -> np.ndarray:
         import torch
 
         model, processor = self._load()
