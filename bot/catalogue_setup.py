@@ -9,7 +9,7 @@ from bot.config import BotConfig
 from recsys.catalogue.items import DEMO_CATALOGUE, Item
 from recsys.catalogue.loading import Format, LoadResult, load_catalogue
 from recsys.encoders.image import ClipImageEncoder, ImageEncoder, make_image_encoder
-from recsys.encoders.text import AnyTextEncoder, make_text_encoder, written_in_chinese
+from recsys.encoders.text import SentenceEncoder, make_text_encoder, written_in_chinese
 from recsys.store.chroma import ItemStore, catalogue_item
 from recsys.store.indexer import IndexReport, index_items, reindex_images
 
@@ -20,7 +20,7 @@ def configured_image_encoder(config: BotConfig) -> ImageEncoder | ClipImageEncod
     return make_image_encoder(config.models.image_encoder, config.models.clip_path)
 
 
-def text_encoder_for(config: BotConfig, store: ItemStore, items: list[Item] | None = None) -> AnyTextEncoder:
+def text_encoder_for(config: BotConfig, store: ItemStore, items: list[Item] | None = None) -> SentenceEncoder:
     """The configured text encoder; `auto`: the one the store was encoded with, else by the language of the items."""
     kind = config.models.text_encoder
     if kind == "auto":
@@ -31,7 +31,7 @@ def text_encoder_for(config: BotConfig, store: ItemStore, items: list[Item] | No
     return make_text_encoder(kind)
 
 
-def open_catalogue(config: BotConfig, progress: bool = True) -> tuple[ItemStore, AnyTextEncoder, ImageEncoder | ClipImageEncoder]:
+def open_catalogue(config: BotConfig, progress: bool = True) -> tuple[ItemStore, SentenceEncoder, ImageEncoder | ClipImageEncoder]:
     store = ItemStore(config.storage.root / "chroma")
     image_encoder = configured_image_encoder(config)
     text_encoder = text_encoder_for(config, store)
@@ -56,12 +56,12 @@ def open_catalogue(config: BotConfig, progress: bool = True) -> tuple[ItemStore,
 def ingest(
     path: Path,
     store: ItemStore,
-    text_encoder: AnyTextEncoder | None,
+    text_encoder: SentenceEncoder | None,
     image_encoder: ImageEncoder | ClipImageEncoder,
     config: BotConfig,
     progress: bool = True,
     format: Format = "auto",
-) -> tuple[LoadResult, IndexReport, AnyTextEncoder]:
+) -> tuple[LoadResult, IndexReport, SentenceEncoder]:
     """Load a catalogue file and index it; `text_encoder` None: the configured one, chosen by the file's items."""
     catalogue = config.catalogue
     loaded = load_catalogue(path, format, catalogue.category_separator)

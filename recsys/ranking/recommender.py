@@ -11,7 +11,7 @@ from PIL import Image
 from recsys.catalogue.items import Item
 from recsys.cf.scorer import CFScorer
 from recsys.encoders.image import ClipImageEncoder, ImageEncoder
-from recsys.encoders.text import AnyTextEncoder
+from recsys.encoders.text import SentenceEncoder
 from recsys.photo.search import PhotoQuery, PhotoRanker
 from recsys.ranking.blender import Profile, Reason, Recommendation, blend
 from recsys.ranking.weights import Weights
@@ -32,7 +32,7 @@ class Recommender:
     def __init__(
         self,
         store: ItemStore,
-        text_encoder: AnyTextEncoder,
+        text_encoder: SentenceEncoder,
         image_encoder: ImageEncoder | ClipImageEncoder,
         scorer: CFScorer,
         settings: RecommenderSettings | None = None,

@@ -14,7 +14,7 @@ from tqdm import tqdm
 from recsys.catalogue.items import TEXT_FORMAT, Item
 from recsys.encoders.image import ClipImageEncoder, ImageEncoder
 from recsys.encoders.images import ImageError, decode_image
-from recsys.encoders.text import AnyTextEncoder
+from recsys.encoders.text import SentenceEncoder
 from recsys.photo.colors import color_features, detail_crop, visual_color
 from recsys.store.chroma import ItemStore, catalogue_item
 from recsys.store.photo_fetch import PhotoFetcher
@@ -39,7 +39,7 @@ class IndexReport:
 def index_items(
     items: list[Item],
     store: ItemStore,
-    text_encoder: AnyTextEncoder,
+    text_encoder: SentenceEncoder,
     image_encoder: ImageEncoder | ClipImageEncoder | None,
     progress: bool = True,
     search_fields: Collection[str] | None = None,
