@@ -8,7 +8,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from bot.understanding.lang import DEFAULT, LANGUAGES, Language, language
+from bot.understanding.lang import DEFAULT, LANGUAGES, Language, base_code, language
 from bot.understanding.lang.detect import detect
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class LanguagePicker:
 
     def of_conversation(self, conversation: str, hint: str | None) -> Language:
         """For a turn without words of its own: the conversation's last language, else the platform's, else the default."""
-        code = self._last.get(conversation) or (hint or "").split("-")[0].split("_")[0].lower()
+        code = self._last.get(conversation) or base_code(hint)
         return language(code if code in self.supported else self.supported[0])
 
     def warm_up(self, vocabulary: object) -> None:

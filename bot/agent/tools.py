@@ -13,7 +13,7 @@ from langchain_core.tools import BaseTool
 from bot.agent.photos import PhotoVectors
 from bot.learning.feedback import FeedbackLog, UserKey
 from bot.messages import ItemCard
-from bot.understanding.lang import DEFAULT, Language
+from bot.understanding.lang import DEFAULT, Language, gender_meant
 from bot.understanding.vocabulary import Vocabulary
 from recsys.catalogue.items import clean_description
 from recsys.ranking.blender import Recommendation
@@ -89,15 +89,11 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
         def color_names(words: list[str] | None) -> tuple[str, ...]:
             return tuple(dict.fromkeys(vocab.color(w) or w.title() for w in words or []))
 
-        def gender_of(word: str) -> str | None:  # "women", "Women" or the catalogue's own path (女装) → "Women"
-            paths = {path: meant for meant, path in vocab.genders.items()}
-            return paths.get(word) or vocab.lang.genders.get(word.lower())
-
         cats: list[str] = []
-        genders = [c for c in categories or [] if gender_of(c)]
+        genders = [c for c in categories or [] if gender_meant(c)]  # "women", "Women" or the catalogue's own 女装
         kinds = [c for c in categories or [] if c not in genders]
         if kinds or genders:
-            cats = vocab.resolve_categories(kinds, gender_of(genders[0]) if genders else None)
+            cats = vocab.resolve_categories(kinds, gender_meant(genders[0]) if genders else None)
             if not cats:
                 cats = ["(unknown category)"]  # a kind we do not stock: say so rather than ignore it
         return Filters(

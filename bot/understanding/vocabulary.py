@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.understanding.lang import DEFAULT, Language, canonical_color
+from bot.understanding.lang import DEFAULT, Language, canonical_color, english_kind_names, gender_meant
 from bot.understanding.lang.glossary import glosses, has_han
-from bot.understanding.lang.zh_words import COLORS, GENDERS, KIND_WORDS, han_words
+from bot.understanding.lang.zh_words import han_words
 from recsys.catalogue.items import Item, clean_description
 from recsys.catalogue.kinds import kinds_by_size
 from recsys.store.filters import category_prefixes
@@ -68,10 +69,7 @@ class Vocabulary:
             if len(parts) == 1 and parts[0] in self.genders.values():
                 continue  # genders are handled apart, to combine with a kind of item
             for token in re.split(self.lang.kind_separators, parts[-1].lower()):
-                keys = self.lang.variants(token)
-                if has_han(token):  # a Chinese kind: English requests name it in English
-                    keys += [w for w in (KIND_WORDS.get(token), *glosses(token)[:3]) if w]
-                for key in keys:
+                for key in self.lang.variants(token) + english_kind_names(token):  # 卫衣 also answers "hoodie"
                     self._tokens.setdefault(key, []).append(path)
         for color in self.colors:  # its lower-case name, and the English colour word it means → the catalogue's name
             for key in (canonical_color(color.lower()), color.lower()):
@@ -85,7 +83,7 @@ class Vocabulary:
         for key in (w, canon, self.lang.color_synonyms.get(canon)):
             if key in self._colors:
                 return self._colors[key]
-        if canon in self.lang.known_colors or canon in self.lang.color_synonyms or (has_han(w) and w in COLORS):
+        if canon in self.lang.known_colors or canon in self.lang.color_synonyms or canon != w:  # 粉色 → pink
             return canon.title()
         return None
 
@@ -94,10 +92,10 @@ class Vocabulary:
         words = set(self._colors) | set(lang.color_synonyms) | lang.known_colors | lang.spoken_colors
         return sorted(words, key=len, reverse=True)
 
-    def han_words(self) -> list[str]:
-        """The catalogue's own Chinese kinds and colours, for cutting a Chinese message into words."""
-        kinds = [t for t in self._tokens if has_han(t)]
-        return kinds + [c for c in self.colors if has_han(c)] + [g for g in self.genders.values() if has_han(g)]
+    @functools.cached_property
+    def han_words(self) -> frozenset[str]:
+        """The catalogue's own Chinese kinds, colours and genders, for cutting a Chinese message into words."""
+        return frozenset(w for w in (*self._tokens, *self.colors, *self.genders.values()) if has_han(w))
 
     def category_keys(self) -> list[str]:
         """Every phrase that names a kind of item, longest first so "sports bra" wins over "bra"."""
@@ -111,7 +109,7 @@ class Vocabulary:
         if key not in self._tokens:  # a shop that sells sweaters means sweaters, not what "sweater" stands for elsewhere
             synonyms = self.lang.kind_synonyms
             key = synonyms.get(key) or synonyms.get(phrase.lower(), key)  # "sports bra" is listed as written
-        meant = self.lang.genders.get(key.lower()) or GENDERS.get(key.lower())
+        meant = gender_meant(key)
         if meant:
             return [self.genders[meant]] if meant in self.genders else []
         for path in self.categories:  # a leaf written out in full, e.g. "Hoodies & Sweatshirts"
@@ -155,7 +153,7 @@ def _gender_categories(categories: Iterable[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for path in categories:
         if "/" not in path:
-            meant = DEFAULT.genders.get(path.lower()) or GENDERS.get(path)
+            meant = gender_meant(path)
             if meant and meant not in out:
                 out[meant] = path
     return out

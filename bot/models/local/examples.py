@@ -89,7 +89,7 @@ def examples_for(path: Path | None, vocabulary: Vocabulary) -> list[Example]:
 
 def gender_words(vocabulary: Vocabulary) -> list[str]:
     """The catalogue's gender categories as a shopper writes them ("men", "women"), when it has any."""
-    return sorted({g.lower() for g in vocabulary.lang.genders.values() if g in vocabulary.categories})
+    return sorted(g.lower() for g in vocabulary.genders.values())
 
 
 def noun(kind: str, vocabulary: Vocabulary) -> str:

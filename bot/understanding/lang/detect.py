@@ -10,9 +10,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from bot.understanding.lang import base_code
 from bot.understanding.lang.en import English
+from bot.understanding.lang.glossary import HAN
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]{2,}")
 # scripts of languages the bot may not read, by the code it would name them with
 _SCRIPTS = {
@@ -37,9 +38,9 @@ def _identifier() -> Any:
 
 def detect(text: str, hint: str | None = None, supported: Sequence[str] = ("en", "zh")) -> str | None:
     """The code of the language `text` is in, among `supported`; None when it is plainly in another language."""
-    hinted = _base(hint) if _base(hint) in supported else None
+    hinted = base_code(hint) if base_code(hint) in supported else None
     fallback = hinted or (supported[0] if supported else "en")
-    han = len(_HAN.findall(text))
+    han = len(HAN.findall(text))
     latin = _LATIN_WORD.findall(text)
     other = {code: len(pattern.findall(text)) for code, pattern in _SCRIPTS.items()}
     script, count = max(other.items(), key=lambda kv: kv[1])
@@ -63,7 +64,3 @@ def _foreign(text: str, latin: list[str], supported: Sequence[str]) -> bool:
         return False
     code, probability = _identifier().classify(text)
     return code not in supported and probability >= 0.5
-
-
-def _base(code: str | None) -> str | None:
-    return code.split("-")[0].split("_")[0].lower() if code else None

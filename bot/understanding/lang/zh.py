@@ -107,7 +107,7 @@ class Chinese(English):
     def __init__(self) -> None:
         self._tokenizer: Any = None
         self._lock = threading.Lock()
-        self._taught: set[int] = set()
+        self._taught: set[str] = set()
 
     # -- making a message readable ----------------------------------------------------------------------------------
     def normalize(self, text: str) -> str:
@@ -205,10 +205,9 @@ class Chinese(English):
                 self._tokenizer = jieba.Tokenizer()
                 for word in (*COLORS, *KIND_WORDS, *GENDERS, *_STRUCTURE):
                     self._tokenizer.add_word(word, freq=100_000)
-            if id(vocab) not in self._taught:  # the catalogue's own words are cut whole
-                self._taught.add(id(vocab))
-                for word in vocab.han_words():
-                    self._tokenizer.add_word(word, freq=50_000)
+            for word in vocab.han_words - self._taught:  # the catalogue's own words are cut whole
+                self._taught.add(word)
+                self._tokenizer.add_word(word, freq=50_000)
         return list(self._tokenizer.cut(text))
 
     def singular(self, word: str) -> str:
