@@ -176,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--dataset", default=None, help="cf: ml-100k | gowalla | lastfm")
     evaluate.add_argument("--provider", default=None, help="dialogue: rules | local | openai")
     evaluate.add_argument("--lang", choices=["en", "zh"], default=None, help="dialogue: the suite's language; voice: the clips'")
+    evaluate.add_argument(
+        "--suite",
+        choices=["constraints", "needs", "complements"],
+        default=None,
+        help="dialogue: constraints (default) | needs (requests that name no product) | complements (what goes with what)",
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
     evaluate.set_defaults(run=_eval)
     bench = sub.add_parser("bench", help="performance figures on synthetic data (store: ingest, start-up, turn latency)")

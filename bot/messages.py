@@ -37,6 +37,7 @@ class Incoming:
     voice_mime: str | None = None
     feedback: Feedback | None = None
     command: Command | None = None
+    reply_to_item: str | None = None  # the item of the card this message answers (a reply on Telegram)
     language: str | None = None  # the platform's hint (e.g. Telegram's language_code); the text itself decides first
 
 
@@ -52,6 +53,7 @@ class ItemCard:
     image: str | None
     reason: str
     currency: str = "USD"  # ISO 4217, the catalogue's (catalogue.currency)
+    sizes: list[str] = field(default_factory=list)  # the sizes it comes in, as the catalogue writes them
 
 
 @dataclass

@@ -27,7 +27,10 @@ from bot.memory import ConversationMemory
 from bot.messages import Feedback, Incoming, Reply
 from bot.models.providers import make_chat_model
 from bot.models.rules import RulesChatModel
+from bot.profile.store import ProfileStore
+from bot.understanding.constraints import parse
 from bot.understanding.lang import DEFAULT, Language
+from bot.understanding.statements import attribute_words, reaction, read_statements
 from bot.understanding.vocabulary import Vocabulary
 from bot.voice.errors import SpeechError
 from recsys.catalogue.items import DEMO_EXAMPLES, Item
@@ -37,6 +40,7 @@ from recsys.ranking.recommender import Recommender, RecommenderSettings
 from recsys.ranking.weights import Weights
 
 log = logging.getLogger(__name__)
+ASKS_FOR_ITEMS = {"search", "refine", "cheaper", "pricier", "more_like", "details", "more_results", "recommend"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
 
 
@@ -53,7 +57,9 @@ class BotService:
         self.photos = PhotoVectors(self.root / "photos")
         self.cf = ServingModel(config.training, self.log, self.root / "models" / "cf", self._known_items)
         self.memory = ConversationMemory(self.root / "memory.sqlite")
-        self.commands = Commands(self.memory, self.log, self.cf, self.item, self.admins, self._feedback)
+        self.profiles = ProfileStore(self.log.engine)
+        self.materials: frozenset[str] = frozenset()  # the catalogue's attribute words, for "I'm allergic to wool"
+        self.commands = Commands(self.memory, self.log, self.cf, self.item, self.admins, self._feedback, self.profiles, self._currency)
         self._turns: TurnRunner | None = None
         self.languages = LanguagePicker(config.chat.languages)
 
@@ -69,12 +75,13 @@ class BotService:
         await asyncio.to_thread(seed_for_config, self.config, self.log, store.all_items().values())
         await asyncio.to_thread(self.cf.serve, self.recommender)
         self.vocabulary = Vocabulary.from_items(store.all_items().values(), currency=self.config.catalogue.currency)
+        self.materials = attribute_words(store.all_items().values())
         await asyncio.to_thread(self.languages.warm_up, self.vocabulary)  # word lists and dictionaries, before a user waits
         catalogue = self.config.catalogue
         examples = catalogue.examples or (DEMO_EXAMPLES if catalogue.path is None else None)
         model = make_chat_model(self.config.llm, self.vocabulary, self._known_items, self.root / "models", examples)
         fallback = None if isinstance(model, RulesChatModel) else RulesChatModel(vocabulary=self.vocabulary, known_ids=self._known_items)
-        tools = build_tools(self.recommender, self.log, self.vocabulary, self.photos)
+        tools = build_tools(self.recommender, self.log, self.vocabulary, self.photos, self.profiles)
         agent = build_agent(model, tools, await self.memory.open(), self.config.llm.history_messages, fallback)
         self._turns = TurnRunner(agent, self.config, self.log, store.all_items)
         if self.config.training.enabled:
@@ -153,13 +160,44 @@ class BotService:
         if not text:
             assert self.vocabulary is not None
             return Reply(text=lang.say("empty_message", **self.vocabulary.shop_words(lang)), error="empty")
-        assert self._turns is not None
+        assert self._turns is not None and self.vocabulary is not None
+        reacted = await self._reaction(user, incoming, text, lang)
+        if reacted is not None:
+            return reacted
+        changes, rest = read_statements(text, self.vocabulary, lang, self.materials)
+        if changes:  # stored before it is acknowledged, like feedback
+            await asyncio.to_thread(self.profiles.update, user, changes)
+            ack = lang.profile_noted(changes, self.vocabulary.currency)
+            log.info("stated profile of %s: %d change(s)", user, len(changes))
+            if parse(rest, self.vocabulary, (), lang).intent not in ASKS_FOR_ITEMS:
+                return Reply(text=ack)
+            note = f"{ack}\n{note}".strip()
         reply = await self._turns.run(user, self.thread_id(incoming), text, lang)
         if cut:
             reply.text = f"{lang.say('cut_message', limit=self.config.chat.max_text_chars)}\n{reply.text}"
         if note:
             reply.text = f"{note}\n{reply.text}"
         return reply
+
+    async def _reaction(self, user: UserKey, incoming: Incoming, text: str, lang: Language) -> Reply | None:
+        """ "love it" in reply to a card, or "ugh, the second one is too flashy": feedback on that item."""
+        action = reaction(text, lang)
+        if action is None:
+            return None
+        target = incoming.reply_to_item
+        if target is None:
+            ordinal = parse(text, self.vocabulary, (), lang).ordinal  # type: ignore[arg-type]
+            shown = await asyncio.to_thread(self.log.last_shown, user) if ordinal is not None else []
+            target = shown[ordinal] if shown and -len(shown) <= ordinal < len(shown) else None  # type: ignore[operator]
+        item = self.item(target) if target else None
+        if item is None:
+            return None
+        await asyncio.to_thread(self.log.record, user, action, [item.id])  # type: ignore[arg-type]
+        await asyncio.to_thread(self.cf.refresh, [user])
+        return Reply(text=lang.say(f"reaction.noted_{action}", name=item.name, color=lang.color_name(item.color)))
+
+    def _currency(self) -> str:
+        return self.vocabulary.currency if self.vocabulary is not None else self.config.catalogue.currency
 
     def _clean(self, text: str) -> tuple[str, bool]:
         text = unicodedata.normalize("NFC", text or "")

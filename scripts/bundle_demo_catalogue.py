@@ -8,6 +8,7 @@ downscaled to at most 320 px, so the package stays small. Run from the repositor
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import sys
@@ -19,12 +20,30 @@ MAX_SIDE = 320
 TARGET = Path(__file__).resolve().parent.parent / "recsys" / "demo_catalogue"
 
 
+def store_links(source: Path) -> dict[str, list[str]]:
+    """The store's own "goes with" lists by product or item id: cross-sells first, then related products (up-sells are
+    pricier alternatives, not companions, and stay out)."""
+    links: dict[str, list[str]] = {}
+    for name in ("crosssell_configurable.csv", "related_configurable.csv", "related_simple.csv"):
+        with (source / "fixtures" / name).open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                listed = links.setdefault(row["sku"].strip(), [])
+                listed.extend(s.strip() for s in row["linked_sku"].splitlines() if s.strip() and s.strip() not in listed)
+    return links
+
+
+def with_links(row: dict, links: dict[str, list[str]]) -> dict:
+    found = links.get(row.get("parent_sku") or row["id"]) or links.get(row["id"])
+    return {**row, "links": found} if found else row
+
+
 def main(source: Path) -> None:
     images_out = TARGET / "images"
     if images_out.exists():
         shutil.rmtree(images_out)
     images_out.mkdir(parents=True)
     rows = []
+    links = store_links(source)
     for line in (source / "catalog.jsonl").read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         row.pop("additional_images", None)  # alternate views serve the photo benchmark, read in place
@@ -33,7 +52,7 @@ def main(source: Path) -> None:
                 img = img.convert("RGB")
                 img.thumbnail((MAX_SIDE, MAX_SIDE))
                 img.save(images_out / Path(row["image"]).name, "JPEG", quality=80, optimize=True)
-        rows.append(row)
+        rows.append(with_links(row, links))
     (TARGET / "catalog.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     for name in ("LICENSE.txt", "LICENSE_AFL.txt"):
         shutil.copy(source / name, TARGET / name)

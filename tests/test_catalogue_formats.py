@@ -173,3 +173,17 @@ def test_a_200_mb_catalogue_loads_and_its_broken_last_line_is_reported_by_number
     assert len(loaded.items) == rows and loaded.items[-1].id == f"P{rows - 1}"
     assert [(p.line, p.skipped) for p in loaded.problems] == [(rows + 1, True)]
     assert "not valid JSON" in loaded.problems[0].message
+
+
+def test_links_are_read_from_any_format(tmp_path: Path) -> None:
+    path = tmp_path / "linked.jsonl"
+    rows = [
+        {"id": "a", "name": "Tent", "links": ["b", "c"]},
+        {"id": "b", "name": "Sleeping bag", "links": "a|c"},
+        {"id": "c", "name": "Lamp", "links": {"cross_sell": ["a"], "related": "b", "up_sell": ["z"]}},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    items = {i.id: i for i in load_catalogue(path).items}
+    assert items["a"].links == ("b", "c") and items["b"].links == ("a", "c") and items["c"].links == ("a", "b")
+    woo = {i.id: i for i in load_catalogue(FIXTURES / "woocommerce_products.csv").items}
+    assert woo["woo-chair"].links == ("woo-lamp", "woo-mug")  # cross-sells; the up-sell is an alternative, not a companion

@@ -138,3 +138,32 @@ def test_a_shop_that_sells_sweaters_gets_sweaters_not_what_the_word_means_elsewh
     r = parse("a navy sweater please", vocab, {i.id for i in shop})
     assert [c.split("/")[-1] for c in r.categories] == ["Sweaters"]
     assert VOCAB.categories_for("sweater") == HOODIES  # the demo has none: the nearest kind it sells
+
+
+@pytest.mark.parametrize(
+    ("text", "sizes"),
+    [
+        ("a size M hoodie", ["M"]),
+        ("I take size 8", ["8"]),  # not a size the shop lists: kept, so the shopper hears there is none
+        ("32 in pants", ["32"]),
+        ("32 inch shorts for men", ["32"]),
+        ("hoodie in medium, under $50", ["M"]),
+        ("I'm an M, show me jackets", ["M"]),
+        ("XL tees", ["XL"]),
+        ("I wear 32, pants please", ["32"]),
+        ("in 36 please", ["36"]),
+        ("a large bag", []),  # big, not size L
+        ("what sizes does it come in", []),
+        ("I'm 30 and need pants", []),
+        ("ready in 30 minutes", []),
+    ],
+)
+def test_sizes(text: str, sizes: list[str]) -> None:
+    r = parse(text, VOCAB, IDS)
+    assert r.sizes == sizes
+    assert not any(s.lower() in r.query.split() for s in sizes)
+
+
+def test_a_shop_without_sizes_reads_none() -> None:
+    vocab = Vocabulary.from_items([i for i in ITEMS if not i.sizes])
+    assert parse("a size M bag", vocab).sizes == []

@@ -179,3 +179,11 @@ def test_a_follow_up_narrows_by_a_chinese_catalogues_own_gender_category() -> No
     assert follow.categories == ["女装"]
     merged = _merge({"query": "卫衣 夹克", "categories": ["女装/卫衣", "男装/夹克"]}, follow, vocab)
     assert merged["categories"] == ["女装/卫衣"]
+
+
+CHINESE_SIZES = [("M码的卫衣", ["M"]), ("我穿L号", ["L"]), ("尺码是XL的夹克", ["XL"]), ("32码的裤子", ["32"]), ("中号T恤", ["M"])]
+
+
+@pytest.mark.parametrize(("text", "sizes"), CHINESE_SIZES)
+def test_chinese_sizes(text: str, sizes: list[str]) -> None:
+    assert parse(text, VOCAB, IDS, ZH).sizes == sizes

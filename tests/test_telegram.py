@@ -283,6 +283,16 @@ async def test_a_thumbs_down_hides_the_item_from_then_on(telegram: Harness) -> N
     assert again and disliked not in [item_id(c) for c in again]
 
 
+async def test_a_reply_to_a_card_saying_love_it_is_a_like(telegram: Harness) -> None:
+    api = telegram.api
+    shown = cards(await telegram.send(api.text(USER, "a bag")))
+    sent = await telegram.send(api.text(USER, "love it!", reply_to_message=shown[1]))
+    assert any("👍" in (m.get("text") or "") for m in sent)
+    assert telegram.service.log.reactions(UserKey("telegram", str(USER))) == ([item_id(shown[1])], [])
+    profile = await telegram.send(api.text(USER, "/profile"))
+    assert "haven't told me" in profile[0]["text"]
+
+
 async def test_more_like_this_answers_with_new_items(telegram: Harness) -> None:
     api = telegram.api
     first = cards(await telegram.send(api.text(USER, "a bag")))

@@ -67,6 +67,8 @@ def card_blocks(n: int, item: ItemCard, lang: Language, public_url: str | None =
         if part
     )
     lines = [f"*{escape(item.name)}*", escape(details)]
+    if item.sizes:
+        lines.append(escape(lang.sizes_line(item.sizes)))
     if item.reason:
         lines.append(f"_{escape(item.reason)}_")
     lines.append(f"`{escape(item.id)}`")

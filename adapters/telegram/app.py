@@ -58,7 +58,7 @@ from bot.understanding.lang import Language, language
 
 log = logging.getLogger(__name__)
 
-PASS_THROUGH = ["start", "help", "reset", "like", "dislike", "stats", "retrain"]  # the bot answers these as they are
+PASS_THROUGH = ["start", "help", "reset", "profile", "like", "dislike", "stats", "retrain"]  # the bot answers these as they are
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]  # edits and channel posts are not asked for
 BUTTONS_KEPT = 10_000  # keyboards whose callback data is remembered (and persisted); older buttons say they expired
 
@@ -174,7 +174,9 @@ async def post_shutdown(application: Application) -> None:
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     words = _without_mention(message.text or "", context.bot.username)
-    await _answer(update, context, _incoming(update, text=words))
+    replied = message.reply_to_message
+    item = _renderer(context).card_item(replied.chat.id, replied.message_id) if replied is not None else None  # "love it" on a card
+    await _answer(update, context, _incoming(update, text=words, reply_to_item=item))
 
 
 async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -37,6 +37,7 @@ class Renderer:
 
     def __init__(self, max_remembered: int = 10_000) -> None:
         self._photo_ids: OrderedDict[str, str] = OrderedDict()  # local image path → Telegram file_id
+        self._cards: OrderedDict[str, str] = OrderedDict()  # "chat:message" of a card sent → its item id
         self._max = max_remembered
 
     # -- buttons -----------------------------------------------------------------------------------
@@ -63,10 +64,16 @@ class Renderer:
             with contextlib.suppress(NetworkError):
                 await bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
         for item in reply.items:
-            sent.append(await self._send_card(bot, chat_id, item, language(reply.language)))
+            card = await self._send_card(bot, chat_id, item, language(reply.language))
+            _remember(self._cards, f"{chat_id}:{card.message_id}", item.id, self._max)
+            sent.append(card)
         if not sent:
             log.warning("empty reply for chat %s: nothing to send", chat_id)
         return sent
+
+    def card_item(self, chat_id: int, message_id: int) -> str | None:
+        """The item of a card this process sent, so a reply to it ("love it") is feedback on that item."""
+        return self._cards.get(f"{chat_id}:{message_id}")
 
     async def _send_card(self, bot: Bot, chat_id: int, item: ItemCard, lang: Language) -> Message:
         markup = self.keyboard(item.id, lang)
@@ -104,10 +111,11 @@ class Renderer:
 
 
 def caption(item: ItemCard, lang: Language) -> str:
-    """Name and colour, price, why it was picked, and the id for /like ID; a long reason is cut to fit 1024."""
+    """Name and colour, price, sizes, why it was picked, and the id for /like ID; a long reason is cut to fit 1024."""
     title = f"{item.name} — {item.color}" if item.color else item.name
     price = lang.price(item.price, item.currency, exact=True)
-    head, tail = f"{title}\n{price}".strip(), lang.say("card_id", id=item.id)
+    head = "\n".join(part for part in (title, price, lang.sizes_line(item.sizes)) if part)
+    tail = lang.say("card_id", id=item.id)
     room = CAPTION_LIMIT - len(head) - len(tail) - 2
     reason = item.reason.strip()
     if len(reason) > room:

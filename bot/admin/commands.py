@@ -13,6 +13,7 @@ from bot.learning.serving import ServingModel
 from bot.learning.training import GATE_METRIC
 from bot.memory import ConversationMemory
 from bot.messages import Command, Feedback, Reply
+from bot.profile.store import ProfileStore
 from bot.understanding.lang import Language
 from recsys.catalogue.items import Item
 
@@ -32,6 +33,8 @@ class Commands:
         item: Callable[[str], Item | None],
         admins: Mapping[str, Collection[str]],
         on_feedback: FeedbackHandler,
+        profiles: ProfileStore,
+        currency: Callable[[], str],
     ) -> None:
         self.memory = memory
         self.feedback = feedback
@@ -39,6 +42,8 @@ class Commands:
         self.item = item
         self.admins = admins
         self.on_feedback = on_feedback
+        self.profiles = profiles
+        self.currency = currency
 
     async def run(self, user: UserKey, command: Command, thread: str, lang: Language, example_id: str) -> Reply:
         match command.name:
@@ -50,8 +55,11 @@ class Commands:
             case "forget":
                 await self.memory.forget(user)
                 removed = await asyncio.to_thread(self.feedback.forget, user)
+                await asyncio.to_thread(self.profiles.forget, user)
                 await asyncio.to_thread(self.cf.forget, user)
                 return Reply(text=lang.say("forgot", events=removed))
+            case "profile":
+                return Reply(text=lang.profile_view(await asyncio.to_thread(self.profiles.get, user), self.currency()))
             case "like" | "dislike":
                 if not command.args.strip():
                     return Reply(text=lang.say("which_item_for", command=command.name, example=example_id), error="missing_argument")

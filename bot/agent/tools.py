@@ -8,19 +8,24 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from langchain.tools import ToolRuntime, tool
+from langchain_core.messages import HumanMessage
 from langchain_core.tools import BaseTool
 
 from bot.agent.photos import PhotoVectors
 from bot.learning.feedback import FeedbackLog, UserKey
 from bot.messages import ItemCard
-from bot.understanding.lang import DEFAULT, Language, gender_meant
+from bot.models.base import LANG_KEY
+from bot.profile.stated import StatedProfile
+from bot.profile.store import ProfileStore
+from bot.understanding.constraints import parse
+from bot.understanding.lang import DEFAULT, Language, gender_meant, language
 from bot.understanding.vocabulary import Vocabulary
-from recsys.catalogue.items import clean_description
-from recsys.ranking.blender import Recommendation
+from recsys.catalogue.items import Item, clean_description
+from recsys.ranking.blender import Profile, Recommendation
 from recsys.ranking.recommender import Recommender
 from recsys.store.filters import Filters
 
-ITEM_TOOLS = {"search_catalogue", "search_by_photo", "more_like", "recommend_for_me", "item_details"}
+ITEM_TOOLS = {"search_catalogue", "search_by_photo", "more_like", "goes_with", "recommend_for_me", "item_details"}
 
 
 @dataclass
@@ -32,9 +37,12 @@ class TurnContext:
     lang: Language = DEFAULT  # the language of the message being answered
 
 
+def item_card(i: Item, reason: str, currency: str) -> ItemCard:
+    return ItemCard(i.id, i.name, i.price, i.color, list(i.categories), i.image, reason, currency, list(i.sizes))
+
+
 def card(rec: Recommendation, lang: Language, currency: str) -> ItemCard:
-    i = rec.item
-    return ItemCard(i.id, i.name, i.price, i.color, list(i.categories), i.image, lang.reason(rec.reasons, currency), currency)
+    return item_card(rec.item, lang.reason(rec.reasons, currency), currency)
 
 
 def describe(filters: Filters, lang: Language, currency: str = "USD") -> str:
@@ -47,6 +55,7 @@ def describe(filters: Filters, lang: Language, currency: str = "USD") -> str:
             "exclude_colors": list(filters.exclude_colors),
             "min_price": filters.min_price,
             "max_price": filters.max_price,
+            "sizes": list(filters.sizes),
             "currency": currency,
         }
     )
@@ -75,7 +84,48 @@ def _result(recs: list[Recommendation], filters: Filters, title: str, lang: Lang
     return json.dumps(content, ensure_ascii=False), [asdict(c) for c in cards]
 
 
-def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, photos: PhotoVectors) -> list[BaseTool]:
+def shoppers_words(runtime: ToolRuntime[TurnContext], last: int = 10) -> list[tuple[str, Language]]:
+    """What the shopper has typed in this conversation and in which language, latest last (a model's arguments are
+    checked against it)."""
+    state = runtime.state if isinstance(runtime.state, dict) else {}
+    said = [m for m in state.get("messages", []) if isinstance(m, HumanMessage) and isinstance(m.content, str)]
+    return [(str(m.content), language(m.additional_kwargs.get(LANG_KEY))) for m in said[-last:]]
+
+
+def split_kinds(categories: list[str], said: list[tuple[str, Language]], vocab: Vocabulary) -> tuple[list[str], list[str]]:
+    """(kinds the shopper named, kinds a model only guessed). A guessed kind is a preference, never a filter: a need
+    such as "something to drink from on hikes" must not be answered with bags because a model thought of bags. A kind
+    the shop lacks counts as named only when the shopper said it (the reply then says there is none); else it is dropped."""
+    named_paths = {p for text, lang in said for p in parse(text, vocab, (), lang).categories}
+    named_leaves = {p.split("/")[-1] for p in named_paths}
+    words = " ".join(text for text, _ in said).lower()
+    named, guessed = [], []
+    for word in categories:
+        paths = vocab.categories_for(word)
+        if not paths:
+            if word.lower() in words or vocab.lang.singular(word) in words:
+                named.append(word)
+            continue
+        stated = any(p in named_paths or p.split("/")[-1] in named_leaves for p in paths)
+        (named if stated else guessed).append(word)
+    return named, guessed
+
+
+def with_stated(filters: Filters, stated: StatedProfile) -> Filters:
+    """The hard part of what the shopper said about themselves: colours never (unless this search asks for one) or
+    always worn, words never wanted (a material they are allergic to)."""
+    never = [c for c in stated.hard("never") if c.lower() not in {x.lower() for x in filters.colors}]
+    always = stated.hard("always")
+    return filters.with_(
+        exclude_colors=tuple(dict.fromkeys([*filters.exclude_colors, *never])),
+        colors=filters.colors or tuple(c for c in always if c not in filters.exclude_colors),
+        exclude_words=tuple(dict.fromkeys([*filters.exclude_words, *stated.hard("never", "word")])),
+    )
+
+
+def build_tools(
+    recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, photos: PhotoVectors, profiles: ProfileStore | None = None
+) -> list[BaseTool]:
     """Tools closed over the recommender; the user comes from the runtime context."""
 
     def filters_from(
@@ -85,6 +135,7 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
         exclude_colors: list[str] | None,
         categories: list[str] | None,
         exclude_ids: list[str] | None,
+        sizes: list[str] | None = None,
     ) -> Filters:
         def color_names(words: list[str] | None) -> tuple[str, ...]:
             return tuple(dict.fromkeys(vocab.color(w) or w.title() for w in words or []))
@@ -102,13 +153,18 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
             colors=color_names(colors),
             exclude_colors=color_names(exclude_colors),
             categories=tuple(cats),
+            sizes=tuple(dict.fromkeys(vocab.size(str(s)) or str(s).upper() for s in sizes or [])),
             exclude_ids=tuple(exclude_ids or ()),
         )
 
-    async def profile_of(runtime: ToolRuntime[TurnContext]):
+    async def profile_of(runtime: ToolRuntime[TurnContext], filters: Filters) -> tuple[Profile, Filters]:
+        """The user's taste (feedback) and stated profile: its soft part ranks, its hard part joins the filters."""
         user = runtime.context.user
         liked, disliked = await asyncio.to_thread(log.reactions, user)
-        return await asyncio.to_thread(recommender.profile, str(user), liked, disliked)
+        profile = await asyncio.to_thread(recommender.profile, str(user), liked, disliked)
+        stated = await asyncio.to_thread(profiles.get, user) if profiles is not None else StatedProfile()
+        profile.stated = stated.preferences(vocab.genders)
+        return profile, with_stated(filters, stated)
 
     @tool(response_format="content_and_artifact")
     async def search_catalogue(
@@ -120,14 +176,18 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
         exclude_colors: list[str] | None = None,
         categories: list[str] | None = None,
         exclude_ids: list[str] | None = None,
+        sizes: list[str] | None = None,
     ) -> tuple[str, list[dict[str, Any]]]:
         """Search the catalogue. `query` describes the item in words; the other arguments are hard
-        constraints: prices in the catalogue's currency, colour names, the catalogue's kinds of item,
-        and item ids already shown that should not come back."""
-        filters = filters_from(max_price, min_price, colors, exclude_colors, categories, exclude_ids)
-        profile = await profile_of(runtime)
+        constraints: prices in the catalogue's currency, colour names, the catalogue's kinds of item, the
+        sizes the shopper wears, and item ids already shown that should not come back."""
         lang = runtime.context.lang
-        recs = await asyncio.to_thread(recommender.search, query, filters, profile, runtime.context.k, lang.query_terms(query))
+        named, guessed = split_kinds(categories or [], shoppers_words(runtime), vocab)
+        filters = filters_from(max_price, min_price, colors, exclude_colors, named, exclude_ids, sizes)
+        hinted = vocab.resolve_categories([c for c in guessed if not gender_meant(c)], next(filter(None, map(gender_meant, guessed)), None))
+        profile, filters = await profile_of(runtime, filters)
+        terms = lang.query_terms(query)
+        recs = await asyncio.to_thread(recommender.search, query, filters, profile, runtime.context.k, terms, hinted)
         return _result(recs, filters, lang.title("search", query=query), lang, vocab.currency)
 
     @tool(response_format="content_and_artifact")
@@ -141,15 +201,16 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
         exclude_colors: list[str] | None = None,
         categories: list[str] | None = None,
         exclude_ids: list[str] | None = None,
+        sizes: list[str] | None = None,
     ) -> tuple[str, list[dict[str, Any]]]:
         """Find items that look like a photo the user sent (its id appears as [photo:ID] in their
         message), optionally refined by words and the same hard constraints as search_catalogue."""
         photo = await asyncio.to_thread(photos.load, photo_id)
-        filters = filters_from(max_price, min_price, colors, exclude_colors, categories, exclude_ids)
+        filters = filters_from(max_price, min_price, colors, exclude_colors, categories, exclude_ids, sizes)
         lang = runtime.context.lang
         if photo is None:
             return json.dumps({"error": lang.say("no_photo", photo_id=photo_id)}, ensure_ascii=False), []
-        profile = await profile_of(runtime)
+        profile, filters = await profile_of(runtime, filters)
         k, terms = runtime.context.k, lang.query_terms(query)
         recs = await asyncio.to_thread(recommender.search_image_vector, photo, filters, profile, k, query, terms)
         return _result(recs, filters, lang.title("photo"), lang, vocab.currency)
@@ -164,16 +225,43 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
         exclude_colors: list[str] | None = None,
         categories: list[str] | None = None,
         exclude_ids: list[str] | None = None,
+        sizes: list[str] | None = None,
     ) -> tuple[str, list[dict[str, Any]]]:
         """Items similar to one catalogue item (by id), with optional hard constraints."""
         anchor = recommender.item(item_id)
         lang = runtime.context.lang
         if anchor is None:
             return json.dumps({"error": lang.say("no_item", item_id=item_id)}, ensure_ascii=False), []
-        filters = filters_from(max_price, min_price, colors, exclude_colors, categories, exclude_ids)
-        profile = await profile_of(runtime)
+        filters = filters_from(max_price, min_price, colors, exclude_colors, categories, exclude_ids, sizes)
+        profile, filters = await profile_of(runtime, filters)
         recs = await asyncio.to_thread(recommender.more_like, item_id, filters, profile, runtime.context.k)
         return _result(recs, filters, lang.title("more_like", name=anchor.name), lang, vocab.currency)
+
+    @tool(response_format="content_and_artifact")
+    async def goes_with(
+        item_id: str,
+        runtime: ToolRuntime[TurnContext],
+        max_price: float | None = None,
+        min_price: float | None = None,
+        colors: list[str] | None = None,
+        exclude_colors: list[str] | None = None,
+        categories: list[str] | None = None,
+        exclude_ids: list[str] | None = None,
+        sizes: list[str] | None = None,
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """Items that go with one catalogue item (by id): to wear or use with it, never the item itself or its own
+        kind unless `categories` asks for it; with optional hard constraints."""
+        anchor = recommender.item(item_id)
+        lang = runtime.context.lang
+        if anchor is None:
+            return json.dumps({"error": lang.say("no_item", item_id=item_id)}, ensure_ascii=False), []
+        # the item's own kind is not what goes with it, even when its name says it ("the Trail Tent")
+        own = {p.split("/")[-1] for p in anchor.categories}
+        kinds = [c for c in categories or [] if not {p.split("/")[-1] for p in vocab.categories_for(c)} & own]
+        filters = filters_from(max_price, min_price, colors, exclude_colors, kinds, exclude_ids, sizes)
+        profile, filters = await profile_of(runtime, filters)
+        recs = await asyncio.to_thread(recommender.goes_with, item_id, filters, profile, runtime.context.k)
+        return _result(recs, filters, lang.title("goes_with", name=anchor.name), lang, vocab.currency)
 
     @tool(response_format="content_and_artifact")
     async def recommend_for_me(
@@ -182,10 +270,11 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
         colors: list[str] | None = None,
         categories: list[str] | None = None,
         exclude_ids: list[str] | None = None,
+        sizes: list[str] | None = None,
     ) -> tuple[str, list[dict[str, Any]]]:
         """Personal picks for this user from their likes and what similar shoppers liked."""
-        filters = filters_from(max_price, None, colors, None, categories, exclude_ids)
-        profile = await profile_of(runtime)
+        filters = filters_from(max_price, None, colors, None, categories, exclude_ids, sizes)
+        profile, filters = await profile_of(runtime, filters)
         recs = await asyncio.to_thread(recommender.for_user, profile, filters, runtime.context.k)
         return _result(recs, filters, runtime.context.lang.title("for_you"), runtime.context.lang, vocab.currency)
 
@@ -208,10 +297,8 @@ def build_tools(recommender: Recommender, log: FeedbackLog, vocab: Vocabulary, p
             "attributes": item.details(),
         }
         reason = lang.say("asked_about")
-        return json.dumps({"title": "details", "item": details}, ensure_ascii=False), [
-            asdict(ItemCard(item.id, item.name, item.price, item.color, list(item.categories), item.image, reason, vocab.currency))
-        ]
+        return json.dumps({"title": "details", "item": details}, ensure_ascii=False), [asdict(item_card(item, reason, vocab.currency))]
 
     named = ", ".join(json.dumps(kind.lower(), ensure_ascii=False) for kind, _, _ in vocab.kinds[:16])
     search_catalogue.description += f" Prices are in {vocab.currency}." + (f" Its kinds of item: {named}." if named else "")
-    return [search_catalogue, search_by_photo, more_like, recommend_for_me, item_details]
+    return [search_catalogue, search_by_photo, more_like, goes_with, recommend_for_me, item_details]

@@ -70,5 +70,7 @@ class TurnRunner:
         if not text.strip():
             text = compose_reply(tool_messages, lang)
         shown = {c["id"] for m in messages if isinstance(m, ToolMessage) and m.artifact for c in m.artifact}
+        # the item a tool was asked about ("what goes with MH01-Black") may be named too, as the list's title does
+        shown |= {str(c["args"]["item_id"]) for m in turn if isinstance(m, AIMessage) for c in m.tool_calls if c["args"].get("item_id")}
         text = ground_text(text, shown, self.catalogue(), fallback=lambda: compose_reply(tool_messages, lang))
         return Reply(text=text, items=items, language=lang.code)

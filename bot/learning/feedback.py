@@ -175,6 +175,16 @@ class FeedbackLog:
         disliked = [i for i, k in latest.items() if k == "dislike"]
         return liked, disliked
 
+    def last_shown(self, user: UserKey) -> list[str]:
+        """The items of the latest reply that showed any, in the order shown."""
+        where = (events.c.user_id == user.user_id, events.c.platform == user.platform, events.c.event == "shown")
+        with self.engine.connect() as conn:
+            latest = conn.execute(select(func.max(events.c.ts)).where(*where)).scalar()
+            if latest is None:
+                return []
+            rows = conn.execute(select(events.c.item_id).where(*where, events.c.ts == latest).order_by(events.c.id)).all()
+        return [r[0] for r in rows if r[0]]
+
     def forget(self, user: UserKey) -> int:
         """Erase every event of a user; returns how many were removed."""
         with self.engine.begin() as conn:

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Collection
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from pydantic import ConfigDict
 
 from bot.models.base import RespondingChatModel, message_language
@@ -18,7 +18,7 @@ from bot.understanding.lang import Language
 from bot.understanding.vocabulary import Vocabulary
 
 PHOTO_MARKER = re.compile(r"^\[photo:([A-Za-z0-9_-]+)\]\s*")
-SEARCH_TOOLS = ("search_catalogue", "search_by_photo", "more_like", "recommend_for_me")
+SEARCH_TOOLS = ("search_catalogue", "search_by_photo", "more_like", "goes_with", "recommend_for_me")
 
 
 class RulesChatModel(RespondingChatModel):
@@ -37,7 +37,7 @@ class RulesChatModel(RespondingChatModel):
         last = messages[-1]
         lang = message_language(messages)
         if isinstance(last, ToolMessage):
-            return AIMessage(content=compose_reply(turn_tool_messages(messages), lang))
+            return self.after_tools(messages, lang)
         text = last.content if isinstance(last.content, str) else ""
         history = messages[:-1]
         photo = PHOTO_MARKER.match(text)
@@ -47,6 +47,37 @@ class RulesChatModel(RespondingChatModel):
             return _call("search_by_photo", args)
         req = parse(text, self.vocabulary, self.known_ids(), lang)
         return self._decide(req, text, history, lang)
+
+    def after_tools(self, messages: list[BaseMessage], lang: Language) -> AIMessage:
+        """The turn's reply from its tool results; "cheaper" or "pricier" said alone also says what changed, and when
+        nothing is beyond what was shown, looks once more among what is beyond its other end."""
+        results = turn_tool_messages(messages)
+        start = max(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
+        text = messages[start].content if isinstance(messages[start].content, str) else ""
+        req = parse(text, self.vocabulary, self.known_ids(), lang)
+        bound = req.max_price if req.intent == "cheaper" else req.min_price
+        shown = _last_items(messages[:start])
+        prices = [float(i["price"]) for i in shown if i.get("price") is not None]
+        if req.intent not in ("cheaper", "pricier") or bound is not None or not prices or not results:
+            return AIMessage(content=compose_reply(results, lang))
+        currency = self.vocabulary.currency
+        near, far = (min(prices), max(prices)) if req.intent == "cheaper" else (max(prices), min(prices))
+        found = bool(tool_json(results[-1]).get("items"))
+        call = _last_search_call(messages)
+        if not found and len(results) == 1 and near != far and call is not None:
+            name, args = call
+            key = "max_price" if req.intent == "cheaper" else "min_price"
+            args[key] = round(far - 0.01, 2) if req.intent == "cheaper" else round(far + 0.01, 2)
+            args["exclude_ids"] = list(dict.fromkeys([*args.get("exclude_ids", []), *(i["id"] for i in shown)]))
+            return _call(name, args)
+        how = "below" if len(results) == 1 else "relaxed"
+        note = lang.say(
+            f"{req.intent}.{how if found else 'none'}",
+            price=lang.price(near, currency, exact=True),
+            dearest=lang.price(far, currency, exact=True),
+            cheapest=lang.price(far, currency, exact=True),
+        )
+        return AIMessage(content=note + ("\n" + compose_reply(results, lang) if found else ""))
 
     def _decide(self, req: Request, text: str, history: list[BaseMessage], lang: Language) -> AIMessage:
         last_call = _last_search_call(history)
@@ -64,8 +95,18 @@ class RulesChatModel(RespondingChatModel):
                 return AIMessage(content=lang.say("welcome"))
             case "offtopic":
                 return AIMessage(content=lang.say("offtopic", **self.vocabulary.shop_words(lang)))
+            case "complements":
+                listed = _last_items(history, lists_only=True) if req.ordinal is not None else shown
+                named = self.vocabulary.item_named(text, req.colors[0] if req.colors else None)
+                pointed = re.search(lang.pointing, lang.normalize(text)) and len(shown) == 1
+                target = req.item_id or named or (_pick(listed, req.ordinal) if req.ordinal is not None else None)
+                target = target or (shown[0]["id"] if pointed else None)
+                if target is None:  # "what else do I need for yoga": a need, answered from the kinds that serve it
+                    return _call("search_catalogue", {"query": req.query or text, **_constraints(req)})
+                keep = {k: v for k, v in _constraints(req).items() if k != "colors" or not named}
+                return _call("goes_with", {"item_id": target, **keep})
             case "recommend":
-                args = {k: v for k, v in _constraints(req).items() if k in {"max_price", "colors", "categories"}}
+                args = {k: v for k, v in _constraints(req).items() if k in {"max_price", "colors", "categories", "sizes"}}
                 return _call("recommend_for_me", args)
             case "cheaper" | "pricier":
                 if not last_call or not shown:
@@ -108,7 +149,7 @@ class RulesChatModel(RespondingChatModel):
                 if req.intent == "details":
                     return _call("item_details", {"item_id": target})
                 base = last_call[1] if last_call else {}
-                keep = {k: v for k, v in base.items() if k in {"max_price", "min_price", "colors", "exclude_colors"}}
+                keep = {k: v for k, v in base.items() if k in {"max_price", "min_price", "colors", "exclude_colors", "sizes"}}
                 args = {"item_id": target, **_merge(keep, req, self.vocabulary)}
                 if not req.colors:  # items of the list the user is looking at are not news
                     args["exclude_ids"] = [i["id"] for i in shown if i["id"] != target]
@@ -129,6 +170,8 @@ def _constraints(req: Request) -> dict[str, Any]:
         out["exclude_colors"] = list(req.exclude_colors)
     if req.categories:
         out["categories"] = list(req.categories)
+    if req.sizes:
+        out["sizes"] = list(req.sizes)
     return out
 
 
@@ -145,6 +188,8 @@ def _merge(args: dict[str, Any], req: Request, vocab: Vocabulary) -> dict[str, A
     if req.exclude_colors:
         out["exclude_colors"] = list(dict.fromkeys([*out.get("exclude_colors", []), *req.exclude_colors]))
         out["colors"] = [c for c in out.get("colors", []) if c not in req.exclude_colors]
+    if req.sizes:
+        out["sizes"] = list(req.sizes)
     if req.categories:
         genders = set(vocab.genders.values())  # the catalogue's own gender categories: Women, 女装 …
         if all(c in genders for c in req.categories) and out.get("categories"):

@@ -19,6 +19,7 @@ Intent = Literal[
     "details",
     "more_results",
     "recommend",
+    "complements",
     "greeting",
     "help",
     "catalogue",
@@ -40,6 +41,7 @@ class Request:
     exclude_colors: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)  # category paths
     exclude_categories: list[str] = field(default_factory=list)
+    sizes: list[str] = field(default_factory=list)  # the catalogue's size names
     ordinal: int | None = None  # 0-based position in the last list shown; -1 = the last one
     item_id: str | None = None
 
@@ -53,6 +55,7 @@ class Request:
                 self.exclude_colors,
                 self.categories,
                 self.exclude_categories,
+                self.sizes,
             ]
         )
 
@@ -78,6 +81,8 @@ def parse(text: str, vocab: Vocabulary, item_ids: Collection[str] | None = None,
         value = next(g for g in ordinal.groups() if g is not None)
         req.ordinal = int(value) - 1 if value.isdigit() else lang.ordinals[value]
         low = low[: ordinal.start()] + " " + low[ordinal.end() :]
+
+    low = _read_sizes(low, req, vocab, lang)
 
     # -- price ------------------------------------------------------------------------------
     between = next((m for p in lang.between if (m := re.search(p.format(amount=amount, sym=sym), low))), None)
@@ -137,6 +142,29 @@ def parse(text: str, vocab: Vocabulary, item_ids: Collection[str] | None = None,
     req.query = " ".join(_query_phrase(raw, phrases, query_words))
     req.intent = _intent(lang.normalize(raw), req, query_words + phrases, vocab, lang)
     return req
+
+
+def _read_sizes(low: str, req: Request, vocab: Vocabulary, lang: Language) -> str:
+    """Take the sizes out of the message into `req.sizes` (as the catalogue names them); a shop that lists no sizes has
+    none to read."""
+    if not vocab.sizes:
+        return low
+    own = sorted((re.escape(s.lower()) for s in vocab.sizes), key=len, reverse=True)
+    said = sorted((re.escape(w) for w in lang.size_words), key=len, reverse=True)
+    any_size = "(" + "|".join([*own, *said, lang.letter_sizes, r"\d{1,3}"]) + ")"
+
+    def take(match: re.Match[str], explicit: bool) -> str:
+        name = vocab.size(match.group(1), lang) or (match.group(1).upper() if explicit else None)
+        if name is None:
+            return match.group(0)
+        if name not in req.sizes:
+            req.sizes.append(name)
+        return " "
+
+    for patterns, explicit in ((lang.explicit_sizes, True), (lang.implied_sizes, False)):
+        for pattern in patterns:
+            low = re.sub(pattern.format(size=any_size), lambda m, e=explicit: take(m, e), low)
+    return low
 
 
 def _query_phrase(raw: str, phrases: list[str], words: list[str]) -> list[str]:

@@ -28,6 +28,8 @@ class Vocabulary:
     currency: str = "USD"  # what the catalogue's prices are in (catalogue.currency)
     # what the shop sells, for sentences that name it: (kind, its commonest colour, its median price), most items first
     kinds: list[tuple[str, str | None, float | None]] = field(default_factory=list)
+    sizes: list[str] = field(default_factory=list)  # every size the catalogue lists, as it writes them
+    names: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)  # a name, lower case → (id, colour) of each item
     _tokens: dict[str, list[str]] = field(default_factory=dict, init=False)
     genders: dict[str, str] = field(default_factory=dict, init=False)
     _colors: dict[str, str] = field(default_factory=dict, init=False)
@@ -51,7 +53,11 @@ class Vocabulary:
         colors = sorted({i.color for i in items if i.color})
         categories = sorted({p for i in items for p in category_prefixes(i.categories)})
         genders = _gender_categories(categories)
-        return cls(colors, categories, words, lang, currency, _kinds(items, genders.values()))
+        sizes = list(dict.fromkeys(s for i in items for s in i.sizes))
+        names: dict[str, list[tuple[str, str | None]]] = {}
+        for item in sorted(items, key=lambda i: i.id):
+            names.setdefault(" ".join(item.name.lower().split()), []).append((item.id, item.color))
+        return cls(colors, categories, words, lang, currency, _kinds(items, genders.values()), sizes, names)
 
     def shop_words(self, lang: Language | None = None) -> dict[str, str]:
         """`kinds` ("tees, jackets, …") and `example` (a request this shop can answer) for a language's sentences."""
@@ -86,6 +92,22 @@ class Vocabulary:
         if canon in self.lang.known_colors or canon in self.lang.color_synonyms or canon != w:  # 粉色 → pink
             return canon.title()
         return None
+
+    def item_named(self, text: str, color: str | None = None) -> str | None:
+        """The id of the item whose name the text says (the longest such name; its variant in `color` if there is one)."""
+        low = " ".join(text.lower().split())
+        found = [n for n in self.names if len(n) > 3 and re.search(rf"(?<!\w){re.escape(n)}(?!\w)", low)]
+        if not found:
+            return None
+        variants = self.names[max(found, key=len)]
+        return next((i for i, c in variants if color and c == color), variants[0][0])
+
+    def size(self, word: str, lang: Language | None = None) -> str | None:
+        """The catalogue's name for a size a shopper said ("medium" → "M", "m" → "M"), None for one it does not list."""
+        lang = lang or self.lang
+        w = word.lower().strip()
+        by_key = {s.lower(): s for s in self.sizes}
+        return by_key.get(w) or by_key.get(lang.size_words.get(w, "").lower())
 
     def color_words(self, lang: Language | None = None) -> list[str]:
         lang = lang or self.lang

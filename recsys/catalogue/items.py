@@ -36,6 +36,7 @@ class Item:
     parent_id: str | None = None
     attributes: dict[str, str] = field(default_factory=dict, hash=False)
     sizes: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()  # ids the shop says go with it (cross-sells, related), best first; a product id names its variants
 
     @property
     def product_id(self) -> str:
@@ -80,6 +81,7 @@ class Item:
             "parent_id": self.parent_id,
             "attributes": dict(self.attributes),
             **({"sizes": list(self.sizes)} if self.sizes else {}),
+            **({"links": list(self.links)} if self.links else {}),
         }
 
     @classmethod
@@ -95,6 +97,7 @@ class Item:
             parent_id=data.get("parent_id"),
             attributes=dict(data.get("attributes") or {}),
             sizes=tuple(data.get("sizes") or ()),
+            links=tuple(data.get("links") or ()),
         )
 
 

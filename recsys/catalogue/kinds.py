@@ -27,6 +27,11 @@ def cross_cutting(items: Iterable[Item]) -> frozenset[str]:
 
 def kind_of(item: Item, groups: frozenset[str]) -> str:
     """The leaf of the item's first path that names a kind ("" when every path is a grouping)."""
+    return kind_path(item, groups).split("/")[-1]
+
+
+def kind_path(item: Item, groups: frozenset[str]) -> str:
+    """The item's first path, cut where it enters a grouping: "Men/Tops/Jackets" ("" when every path is a grouping)."""
     for path in item.categories:
         kept = []
         for part in path.split("/"):
@@ -34,7 +39,7 @@ def kind_of(item: Item, groups: frozenset[str]) -> str:
                 break
             kept.append(part)
         if kept:
-            return kept[-1]
+            return "/".join(kept)
     return ""
 
 

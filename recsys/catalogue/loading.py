@@ -32,6 +32,7 @@ _ALIASES = {
     "color": ("color", "colour"),
     "image": ("image", "image_url", "image_path", "photo"),
     "parent_id": ("parent_sku", "parent_id", "parent"),
+    "links": ("links", "cross_sells", "cross-sells", "crosssell", "related", "goes_with"),
 }
 _IGNORED = {"additional_images"}
 _LIST_SPLIT = re.compile(r"[|;]")  # several values in one cell; never a comma, which names use
@@ -47,6 +48,7 @@ class _Row(BaseModel):
     sizes: list[str] = []
     image: str | None = None
     parent_id: str | None = None
+    links: list[str] = []
     attributes: dict[str, str] = {}
 
     @field_validator("id", "name", mode="before")
@@ -59,6 +61,17 @@ class _Row(BaseModel):
     def _split_list(cls, v: Any) -> Any:
         if isinstance(v, str):
             return [c.strip() for c in _LIST_SPLIT.split(v) if c.strip()]
+        return [str(x).strip() for x in v or [] if str(x).strip()]
+
+    @field_validator("links", mode="before")
+    @classmethod
+    def _links(cls, v: Any) -> Any:
+        """ids split like a list cell (or by commas: ids have none), or {"cross_sell": [...], "related": [...]} with
+        up-sells (pricier alternatives, not companions) left out."""
+        if isinstance(v, dict):
+            v = [i for key, ids in v.items() if "up" not in key.lower() for i in (ids if isinstance(ids, list) else [ids])]
+        if isinstance(v, str):
+            return [c.strip() for c in re.split(r"[|;,\n]", v) if c.strip()]
         return [str(x).strip() for x in v or [] if str(x).strip()]
 
     @field_validator("price", mode="before")
@@ -154,6 +167,7 @@ def load_catalogue(path: Path, format: Format = "auto", category_separator: str 
             parent_id=row.parent_id,
             attributes=row.attributes,
             sizes=tuple(dict.fromkeys(row.sizes)),
+            links=tuple(i for i in dict.fromkeys(row.links) if i != row.id),
         )
     items.extend(_variants_by_name(by_id.values()) if result.format == "generic" else by_id.values())
     return result

@@ -83,6 +83,8 @@ def _items(product: dict[str, Any], separator: str | None) -> Iterator[tuple[int
         "description": record.get("Description", "").strip() or record.get("Short description", "").strip(),
         "categories": [category_path(c, separator) for c in split_list(record.get("Categories", ""))],
         "attributes": {k: v for k, v in attributes.items() if v},
+        # cross-sells (SKUs, or "id:NN" for a product without one) go with it; up-sells are pricier alternatives
+        "links": [f"woo-{s[3:]}" if s.startswith("id:") else s for s in split_list(record.get("Cross-sells", ""))],
         "_status": status,
     }
     shared = _attributes(record)  # a simple product's attributes, or a variable product's value lists

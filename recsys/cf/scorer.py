@@ -113,6 +113,16 @@ class CFScorer:
             return out
         return np.array([self._popularity.get(i, 0.0) for i in item_ids], dtype=np.float32)
 
+    def bought_with(self, item_id: str, n: int = 20) -> list[tuple[str, float]]:
+        """Items most often in the same baskets as `item_id` (the model's item-item co-occurrence), strongest first."""
+        index = self._items.get(item_id)
+        if self._model is None or index is None or self._model.similarity is None:
+            return []
+        row = sp.csr_matrix(self._model.similarity[index])
+        names = {v: k for k, v in self._items.items()}
+        pairs = sorted(zip(row.indices, row.data, strict=True), key=lambda p: -p[1])
+        return [(names[int(j)], float(w)) for j, w in pairs if int(j) != index and w > 0][:n]
+
     # -- erasure and persistence -------------------------------------------------------------------
     def forget_user(self, user: str) -> bool:
         """Drop a user's row: their profile and factors are zeroed and the id is unmapped (they score as new)."""

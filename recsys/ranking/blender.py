@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from recsys.catalogue.items import Item
+from recsys.ranking.preferences import Preferences
 from recsys.ranking.weights import Weights
 from recsys.store.chroma import Hit
 from recsys.store.filters import Filters
@@ -25,6 +26,7 @@ class Profile:
     disliked: list[Item] = field(default_factory=list)
     liked_vectors: np.ndarray | None = None
     disliked_vectors: np.ndarray | None = None
+    stated: Preferences = field(default_factory=Preferences)  # what they said about themselves
 
     @property
     def has_history(self) -> bool:
@@ -72,6 +74,8 @@ def blend(
         score = weights.content * content + weights.cf * float(cf_scores[n]) + weights.feedback * taste
         if hit.item.product_id in disliked_products:
             score -= weights.disliked_product_penalty
+        if profile.stated:
+            score += weights.stated * profile.stated.score(hit.item)[0]
         scored.append((score, n))
     scored.sort(key=lambda t: -t[0])
 
@@ -88,7 +92,7 @@ def blend(
         per_product[pid] = per_product.get(pid, 0) + 1
         chosen_vectors.append(hit.vector)
         liked_item = profile.liked[int(liked_sim[n][1])] if profile.liked and liked_sim[n][0] > weights.liked_reason else None
-        reasons = _reasons(hit, terms, filters, liked_item, float(cf_scores[n]) > weights.cf_reason, basis)
+        reasons = _reasons(hit, terms, filters, liked_item, float(cf_scores[n]) > weights.cf_reason, basis, profile.stated)
         picked.append(Recommendation(hit.item, round(float(score), 4), reasons))
         if len(picked) == k:
             break
@@ -103,7 +107,9 @@ def _max_sim(vectors: np.ndarray, others: np.ndarray | None) -> np.ndarray:
     return np.stack([sims.max(axis=1), sims.argmax(axis=1)], axis=1)
 
 
-def _reasons(hit: Hit, terms: Sequence[str], filters: Filters, liked: Item | None, popular: bool, basis: Reason | None) -> list[Reason]:
+def _reasons(
+    hit: Hit, terms: Sequence[str], filters: Filters, liked: Item | None, popular: bool, basis: Reason | None, stated: Preferences
+) -> list[Reason]:
     reasons: list[Reason] = [basis] if basis else []
     matched = _matched_terms(terms, hit.item)
     if matched:
@@ -116,6 +122,12 @@ def _reasons(hit: Hit, terms: Sequence[str], filters: Filters, liked: Item | Non
         reasons.append(("not_colors", {"color": hit.item.color, "excluded": list(filters.exclude_colors)}))
     if popular and not liked:
         reasons.append(("similar_shoppers", {}))
+    if stated:
+        met = stated.score(hit.item)[1]
+        if "size" in met and not filters.sizes:
+            reasons.append(("your_size", {"sizes": [s for s in hit.item.sizes if s.lower() in {x.lower() for x in stated.sizes}]}))
+        if "color" in met and not filters.colors:
+            reasons.append(("liked_color", {"color": hit.item.color or ""}))
     if not reasons:
         leaf = hit.item.categories[0].split("/")[-1] if hit.item.categories else None
         reasons.append(("close_match", {"kind": leaf}))

@@ -14,6 +14,7 @@ from recsys.encoders.image import ClipImageEncoder, ImageEncoder
 from recsys.encoders.text import SentenceEncoder
 from recsys.photo.search import PhotoQuery, PhotoRanker
 from recsys.ranking.blender import Profile, Reason, Recommendation, blend
+from recsys.ranking.kind_prior import KindPrior
 from recsys.ranking.weights import Weights
 from recsys.store.chroma import Hit, ItemStore
 from recsys.store.filters import Filters
@@ -22,6 +23,7 @@ from recsys.store.filters import Filters
 @dataclass
 class RecommenderSettings:
     candidates: int = 60  # over-fetch before blending and diversity
+    kinds_searched: int = 3  # a request that names no kind also fetches candidates from this many likeliest kinds
     max_per_product: int = 1
     weights: Weights = field(default_factory=Weights)
 
@@ -43,6 +45,8 @@ class Recommender:
         self.scorer = scorer
         self.settings = settings or RecommenderSettings()
         self.photo_ranker = PhotoRanker(store)
+        self._kind_prior: KindPrior | None = None
+        self._kind_prior_size = -1
 
     def profile(self, user: str, liked_ids: list[str], disliked_ids: list[str]) -> Profile:
         """A taste profile from feedback; ids no longer in the catalogue are ignored."""
@@ -56,8 +60,11 @@ class Recommender:
     def item(self, item_id: str) -> Item | None:
         return self.store.get(item_id)
 
-    def search(self, query: str, filters: Filters, profile: Profile, k: int, terms: Sequence[str] = ()) -> list[Recommendation]:
-        """Items matching the words; `terms` are the words a reason may say an item matches."""
+    def search(
+        self, query: str, filters: Filters, profile: Profile, k: int, terms: Sequence[str] = (), kinds: Sequence[str] = ()
+    ) -> list[Recommendation]:
+        """Items matching the words; `terms` are the words a reason may say an item matches. When the filters name no
+        kind of item, the kinds closest to the request (and `kinds`, category paths a model guessed) are preferred."""
         vector = self.text_encoder.encode_one(query) if query.strip() else None
         if vector is None:
             return self.for_user(profile, filters, k)
@@ -65,7 +72,39 @@ class Recommender:
         hits = self.store.search_text(vector, excluded, self.settings.candidates)
         if getattr(self.image_encoder, "supports_text", False):
             hits = self._with_photo_match(query, hits, excluded)
-        return self._blend(hits, profile, filters, k, terms)
+        prior = self.kind_prior()
+        if prior.names_a_kind(filters.categories):
+            return self._blend(hits, profile, filters, k, terms)
+        hits = self._with_kind_prior(vector, hits, excluded, prior, kinds)
+        if not kinds:
+            return self._blend(hits, profile, filters, k, terms)
+        # A model's guess of the kinds fills most of the list; the best match of any other kind keeps a place
+        ranked = self._blend(hits, profile, filters, k * 3, terms)
+        guessed = [r for r in ranked if any(_under(prior.of_item.get(r.item.id, ""), p) for p in kinds)]
+        kept = {r.item.id for r in guessed[: max(k - 1, 1)]}
+        kept |= {r.item.id for r in [r for r in ranked if r.item.id not in kept][: k - len(kept)]}
+        return [r for r in ranked if r.item.id in kept][:k]
+
+    def kind_prior(self) -> KindPrior:
+        """The kinds' centroids, built on first use and again when the catalogue changes."""
+        items = self.store.all_items()
+        if self._kind_prior is None or self._kind_prior_size != len(items):
+            self._kind_prior = KindPrior.build(list(items.values()), self.store.text_vectors, self.settings.weights.kind_temperature)
+            self._kind_prior_size = len(items)
+        return self._kind_prior
+
+    def _with_kind_prior(self, vector: np.ndarray, hits: list[Hit], filters: Filters, prior: KindPrior, hinted: Sequence[str]) -> list[Hit]:
+        """Candidates from the likeliest kinds join the search's own, and every candidate gains its kind's weight."""
+        weights = prior.ranked(vector, hinted, self.settings.weights.kind_hint)
+        likeliest = sorted(weights, key=weights.__getitem__, reverse=True)[: self.settings.kinds_searched]
+        by_id = {h.item.id: h for h in hits}
+        for path in likeliest:
+            if filters.categories and not any(path == c or path.startswith(c + "/") for c in filters.categories):
+                continue  # a kind outside the gender or grouping the shopper asked for
+            for hit in self.store.search_text(vector, filters.with_(categories=(path,)), self.settings.candidates // 4):
+                by_id.setdefault(hit.item.id, hit)
+        w = self.settings.weights.kind
+        return [Hit(h.item, h.similarity + w * weights.get(prior.of_item.get(h.item.id, ""), 0.0), h.vector) for h in by_id.values()]
 
     def _with_photo_match(self, query: str, hits: list[Hit], filters: Filters) -> list[Hit]:
         """Cross-modal (CLIP): the words are also compared with every photo, so an item whose picture fits
@@ -119,6 +158,44 @@ class Recommender:
         hits = self.store.search_text(vector, excluded, self.settings.candidates)
         return self._blend(hits, profile, filters, k, basis=("similar_to", {"name": anchor.name, "id": anchor.id}))
 
+    def goes_with(self, item_id: str, filters: Filters, profile: Profile, k: int) -> list[Recommendation]:
+        """What goes with an item: the shop's own links first, then what shoppers had in the same baskets, then the
+        closest items of other kinds. Never the item, its other colours or its own kind, unless the filters ask for it."""
+        anchor = self.store.get(item_id)
+        if anchor is None:
+            return []
+        prior = self.kind_prior()
+        own_kind = prior.of_item.get(anchor.id, "")
+        siblings = set(self.store.variants(anchor.product_id)) | {anchor.id}
+        excluded = self._exclusions(filters, profile).with_(exclude_ids=(*filters.exclude_ids, *siblings))
+        if own_kind and not prior.names_a_kind(filters.categories):
+            excluded = excluded.with_(exclude_categories=(*excluded.exclude_categories, own_kind))
+        scored: dict[str, float] = {}
+        for rank, linked in enumerate(self._linked(anchor)):
+            scored.setdefault(linked.id, 1.0 - 0.01 * rank)
+        for rank, (other, weight) in enumerate(self.scorer.bought_with(anchor.id, self.settings.candidates)):
+            scored.setdefault(other, 0.6 * weight - 0.001 * rank)
+        candidates = [i for i in (self.store.get(x) for x in scored) if i is not None and excluded.matches(i)]
+        vectors = self.store.text_vectors([i.id for i in candidates])
+        hits = [Hit(i, scored[i.id], vectors[i.id]) for i in candidates if i.id in vectors]
+        if len(hits) < k:  # a shop without links or baskets: the nearest things that are not of its kind
+            vector = self.store.text_vectors([anchor.id])[anchor.id]
+            near = self.store.search_text(vector, excluded.with_(exclude_ids=(*excluded.exclude_ids, *scored)), self.settings.candidates)
+            hits += [Hit(h.item, 0.3 * h.similarity, h.vector) for h in near]
+        return self._blend(hits, profile, filters, k, basis=("goes_with", {"name": anchor.name, "id": anchor.id}))
+
+    def _linked(self, anchor: Item) -> list[Item]:
+        """The anchor's links as items: a linked product stands for its variant in the anchor's colour, or its first."""
+        out = []
+        for link in anchor.links:
+            item = self.store.get(link)
+            if item is None:
+                variants = [v for v in (self.store.get(i) for i in self.store.variants(link)) if v is not None]
+                item = next((v for v in variants if v.color and v.color == anchor.color), variants[0] if variants else None)
+            if item is not None:
+                out.append(item)
+        return out
+
     def for_user(self, profile: Profile, filters: Filters, k: int) -> list[Recommendation]:
         """No query: lean on taste (liked items), then on what is popular."""
         excluded = self._exclusions(filters, profile)
@@ -154,3 +231,7 @@ class Recommender:
             max_per_product=self.settings.max_per_product,
             basis=basis,
         )
+
+
+def _under(path: str, category: str) -> bool:
+    return bool(path) and (path == category or path.startswith(category + "/") or category.startswith(path + "/"))

@@ -19,6 +19,12 @@ class Weights:
     cf_reason: float = 0.7  # collaborative score above which the reason says "popular with shoppers like you"
     caption: float = 0.25  # a photo's caption: its share of the score next to the photo's own (0.75)
     clip_photo: float = 0.1  # CLIP: how much the typed words' match to each photo adds to a text search
+    # A request naming no kind of item: how much its likeliest kinds add (kind_prior.py), how sharply the weight falls
+    # off with the cosine gap, and the least weight of a kind a model guessed. Chosen on the needs suite's tuning half.
+    stated: float = 0.2  # what the shopper said of themselves (preferences.py), next to content 1.0
+    kind: float = 0.15
+    kind_temperature: float = 0.04
+    kind_hint: float = 0.7
 
 
 @dataclass(frozen=True)

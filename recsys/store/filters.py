@@ -36,6 +36,7 @@ class Filters:
     categories: tuple[str, ...] = ()  # any of these paths or prefixes
     exclude_categories: tuple[str, ...] = ()
     sizes: tuple[str, ...] = ()  # any of these sizes (case-insensitive); an item that lists no sizes does not match
+    exclude_words: tuple[str, ...] = ()  # words its own text must not have (a material the shopper is allergic to)
     exclude_ids: tuple[str, ...] = field(default=(), compare=False)
 
     def with_(self, **changes: Any) -> Filters:
@@ -60,6 +61,8 @@ class Filters:
             return False
         if self.sizes and not {s.lower() for s in self.sizes} & {s.lower() for s in item.sizes}:
             return False
+        if self.exclude_words and any(w.lower() in item.embedding_text().lower() for w in self.exclude_words):
+            return False  # checked here only: the store's where clause cannot look inside text
         return item.id not in self.exclude_ids
 
     def to_where(self) -> dict[str, Any] | None:

@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 MODEL_MESSAGE_INTENTS = {"search"}  # what the model reads; everything else is exact work for `rules`
 SEARCH_ARGS = {
-    "search_catalogue": {"query", "max_price", "min_price", "colors", "exclude_colors", "categories"},
+    "search_catalogue": {"query", "max_price", "min_price", "colors", "exclude_colors", "categories", "sizes"},
 }
 
 
@@ -102,6 +102,8 @@ class LocalChatModel(RespondingChatModel):
         last = messages[-1]
         try:
             if isinstance(last, ToolMessage):
+                if self._rules_turn(messages):
+                    return self._rules.respond(messages)  # a follow-up rules decided is worded by rules too
                 return self._reply(messages)
             if isinstance(last, HumanMessage) and isinstance(last.content, str):
                 decided = self._decide(last.content, messages)
@@ -114,6 +116,11 @@ class LocalChatModel(RespondingChatModel):
             self._runner.fallbacks += 1
             log.exception("local LLM step failed; answered by rules")
         return self._rules.respond(messages)
+
+    def _rules_turn(self, messages: list[BaseMessage]) -> bool:
+        human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+        text = human.content if human is not None and isinstance(human.content, str) else ""
+        return parse(text, self.vocabulary, self.known_ids(), message_language(messages)).intent in ("cheaper", "pricier")
 
     # -- step 1: the tool call --------------------------------------------------------------------------------------------
     def _decide(self, text: str, messages: list[BaseMessage]) -> AIMessage | None:
@@ -173,6 +180,8 @@ class LocalChatModel(RespondingChatModel):
             out["exclude_colors"] = list(req.exclude_colors)
         if req.categories:
             out["categories"] = list(req.categories)
+        if req.sizes:
+            out["sizes"] = list(req.sizes)
         excluded = set(out.get("exclude_colors", []))
         if "colors" in out:
             out["colors"] = [c for c in out["colors"] if c not in excluded]

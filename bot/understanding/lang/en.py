@@ -17,6 +17,9 @@ from typing import Any, ClassVar
 
 from babel.numbers import format_currency, get_currency_name, get_currency_symbol
 
+from bot.understanding.lang.en_profile import ProfileWords
+from bot.understanding.lang.en_service import ServiceWords
+
 SIGNS = "$€£¥＄￥₹₩₽"  # currency signs a shopper may type, whatever the catalogue's currency
 
 
@@ -38,7 +41,7 @@ def _numbered(words: str, start: int = 0, step: int = 1) -> dict[str, int]:
     return {w: (start + n) * step for n, w in enumerate(words.split())}
 
 
-class English:
+class English(ServiceWords, ProfileWords):
     code = "en"
     name = "English"
 
@@ -69,7 +72,10 @@ class English:
         (at_least + r"\s*{amount}", "min_price"),
     )
     bare_budget = r"{sym}\s*(\d+(?:\.\d+)?)|\b(\d+(?:\.\d+)?)\s*(?:{words})\b"
-    negation = r"(?:not|no|non|except|excluding|without|avoid|anything but|but not|nothing|don'?t want|do not want|hate|never)"
+    negation = (
+        r"(?:not|no|non|except|excluding|without|avoid|anything but|but not|nothing|don'?t want|do not want|don'?t like"
+        r"|do not like|dislike|can'?t stand|hate|never)"
+    )
     negated_color_lead = r"(?:in\s+|a\s+|any\s+|the\s+)?"
     color_list_joiner = r"(?:,|or|and|nor|/)"
     negated_kind_lead = r"(?:a\s+|any\s+)?$"
@@ -81,7 +87,7 @@ class English:
         "some something anything any thing things is are be to of in on at with and or but it its that this those these "
         "one ones do does have has got like love also just really very much more less maybe perhaps hi hello hey thanks "
         "thank ok okay yes yeah so what which there here them they him her item items product products stuff no not only "
-        "color colour version instead rather prefer".split()
+        "color colour version instead rather prefer take size sizes".split()
     )
     # words that say nothing about an item, left out of "matches …" in a reason
     stop = frozenset(
@@ -93,6 +99,10 @@ class English:
         "men": "Men", "man": "Men", "mens": "Men", "men's": "Men", "male": "Men", "guy": "Men", "guys": "Men", "him": "Men",
         "women": "Women", "woman": "Women", "womens": "Women", "women's": "Women", "female": "Women", "ladies": "Women",
         "lady": "Women", "her": "Women", "girls": "Women",
+        # who a shopper buys for: "for my wife" means women's things as surely as "for women" does
+        "wife": "Women", "girlfriend": "Women", "mom": "Women", "mum": "Women", "mother": "Women", "daughter": "Women",
+        "sister": "Women", "aunt": "Women", "grandma": "Women", "niece": "Women", "husband": "Men", "boyfriend": "Men",
+        "dad": "Men", "father": "Men", "son": "Men", "brother": "Men", "uncle": "Men", "grandpa": "Men", "nephew": "Men",
     }  # fmt: skip
     # what people say → the catalogue colour it means (only applied when the catalogue has that colour)
     color_synonyms: ClassVar[dict[str, str]] = {
@@ -114,6 +124,27 @@ class English:
         "sports bra": "bra", "smartwatch": "watch", "wristwatch": "watch", "knapsack": "bag", "handbag": "bag",
     }  # fmt: skip
     kind_separators = r"\s*(?:&|,| and )\s*"  # "Hoodies & Sweatshirts" names two kinds
+    # Sizes: words → the letter size they mean; each pattern captures one size as group 1 of the prepared text, {size}
+    # standing for any size (the catalogue's own, these words, letters, numbers). An explicit one ("size 8") holds even
+    # for a size the shop lacks, so the shopper hears there is none; an implied one only when the catalogue lists it, so
+    # "a large bag" stays a big bag.
+    size_words: ClassVar[dict[str, str]] = {
+        "extra small": "XS", "x-small": "XS", "small": "S", "medium": "M", "large": "L", "extra large": "XL",
+        "x-large": "XL", "xx-large": "XXL", "extra extra large": "XXL",
+    }  # fmt: skip
+    letter_sizes = r"xxs|xs|s|m|l|xl|xxl|xxxl|[2-5]xl"
+    explicit_sizes: tuple[str, ...] = (
+        r"\bsizes?\s+{size}(?![\w-])",  # "a size M hoodie", "I take size 8"
+        r"\b(\d{{2}})\s*(?:in(?:ch(?:es)?)?\b|\"|w\b)\s*(?=(?:\w+\s+)?(?:pants?|trousers?|shorts?|jeans?|bottoms?|waist)\b)",
+        r"\bwaist\s+(?:of\s+|size\s+)?(\d{{2}})\b",  # "waist 32"
+    )
+    implied_sizes: tuple[str, ...] = (
+        r"\bin\s+(?:an?\s+)?(extra small|extra large|small|medium|large|xxs|xs|s|m|l|xl|xxl|xxxl|[2-5]xl)(?![\w-])",
+        r"\bin\s+(?:size\s+)?(\d{{1,3}})(?=\s*(?:please|pls|instead|too|then)?\s*(?:[,.!?;]|$))",  # "in 36 please"
+        r"\bi (?:usually |normally )?(?:take|wear)\s+(?:an?\s+)?{size}(?![\w-])",  # "I wear 32", "I take a medium"
+        r"\bi(?:'m| am)\s+(?:usually\s+)?an?\s+(xxs|xs|s|m|l|xl|xxl|xxxl|[2-5]xl)\b",  # "I'm an M"
+        r"(?<![\w-])(xxs|xs|xl|xxl|xxxl|[2-5]xl)(?![\w-])",  # letter sizes nobody says for anything else
+    )
 
     intents: ClassVar[Mapping[str, tuple[str, str]]] = {  # intent → (fullmatch | search, pattern) on the lower-cased message
         "greeting": ("fullmatch", r"\W*(hi|hello|hey|yo|hiya|good (morning|afternoon|evening))\W*(there|bot)?\W*"),
@@ -123,6 +154,12 @@ class English:
             "search",
             r"\b(what (do|can) you (sell|offer|stock)|what kinds? of (things|products|items|stuff)"
             r"|what('s| is) in (the|your) (shop|store|catalogue|catalog))\b",
+        ),
+        "complements": (
+            "search",
+            r"\b(go(?:es)? (?:well )?with|to go with|go together|pairs? (?:well )?with|complete (?:the|my) look|finish (?:the|my) look"
+            r"|wear (?:it |this |that |them )?with|match(?:es)? (?:with )?(?:it|this|that|them)"
+            r"|what else (?:do|would|should|could) i (?:need|get|buy|bring))\b",
         ),
         "cheaper": ("search", r"\b(cheaper|less expensive|lower price|more affordable|too expensive|too pricey)\b"),
         "pricier": ("search", r"\b(pricier|more expensive|higher end|fancier|premium)\b"),
@@ -226,6 +263,8 @@ class English:
             bits.append("in " + self.listed([c.lower() for c in colors]))
         if excluded := constraints.get("exclude_colors"):
             bits.append("not " + self.listed([c.lower() for c in excluded]))
+        if sizes := constraints.get("sizes"):
+            bits.append("size " + self.listed(sizes))
         low, high, currency = constraints.get("min_price"), constraints.get("max_price"), constraints.get("currency", "USD")
         if low is not None and high is not None:
             bits.append(f"{self.price(low, currency)}–{self.price(high, currency)}")
@@ -266,6 +305,12 @@ class English:
                 return "popular with shoppers like you"
             case "close_match":
                 return f"a close match among our {(d.get('kind') or 'items').lower()}"
+            case "your_size":
+                return f"comes in your size ({', '.join(d['sizes'])})"
+            case "goes_with":
+                return f"goes with the {d['name']}"
+            case "liked_color":
+                return f"{d['color'].lower()}, a colour you like"
         return ""
 
     sentences: ClassVar[dict[str, str]] = _sentences("en")  # every plain sentence, by key (en.toml)
@@ -295,6 +340,10 @@ class English:
         shown = self.price(price, currency)
         return ("" if n is None else f"{n}. ") + f"{name} — {self.color_name(color)}" + (f", {shown}" if shown else "") + f" [{item_id}]"
 
+    def sizes_line(self, sizes: Sequence[str]) -> str:
+        """What a card says of the sizes an item comes in; "" when the catalogue lists none."""
+        return f"Sizes: {', '.join(sizes)}" if sizes else ""
+
     def attribute_line(self, key: str, value: str) -> str:
         return f"{key.replace('_', ' ').title()}: {value}"
 
@@ -305,83 +354,3 @@ class English:
     def more_like_request(self, name: str, item_id: str) -> str:
         """What a "More like this" press says in the conversation (the parser reads it like typed text)."""
         return f"More like {name} [{item_id}]"
-
-    # -- the service's own answers ---------------------------------------------------------------------------------
-    def reaction(self, action: str, name: str, color: str | None) -> str:
-        """The acknowledgement of a 👍 (action "like") or a 👎 ("dislike")."""
-        return self.say(f"reaction.{action}", name=name, color=self.color_name(color))
-
-    def unknown_command(self, command: str) -> str:
-        return f"Unknown command /{command}. {self.say('help')}"
-
-    def stats(self, users: int, messages: int, likes: int, dislikes: int, top: Sequence[tuple[str, int]], model: str | None) -> str:
-        liked = ", ".join(f"{name} ({n})" for name, n in top) or "none yet"
-        return (
-            f"Users: {users}\nMessages: {messages}\nLikes: {likes}  Dislikes: {dislikes}\nTop liked: {liked}\n"
-            f"Model: {model or 'popularity only'}"
-        )
-
-    # -- photos and voice notes -------------------------------------------------------------------------------------
-    def image_problem(self, code: str, data: Mapping[str, Any]) -> str:
-        return self.say(f"image.{code}", **data) if f"image.{code}" in self.sentences else self.say("image.other")
-
-    def duration(self, seconds: float) -> str:
-        minutes, secs = divmod(round(seconds), 60)
-        parts = []
-        if minutes:
-            parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
-        if secs or not minutes:
-            parts.append(f"{secs} second{'s' if secs != 1 else ''}")
-        return " ".join(parts)
-
-    def speech_problem(self, code: str, data: Mapping[str, Any]) -> str:
-        formats = "OGG/Opus, M4A/AAC, WebM, MP3, WAV or FLAC"
-        match code:
-            case "too_large":
-                return self.say("speech.too_large", megabytes=data["megabytes"], limit=self.duration(data["limit_s"]))
-            case "too_long":
-                heard = f"is {self.duration(data['seconds'])} long" if data.get("seconds") else "is too long"
-                return self.say("speech.too_long", heard=heard, limit=self.duration(data["limit_s"]))
-            case "unsupported_codec":
-                what = f"audio encoded as “{data['codec']}”" if data.get("codec") else "that kind of audio"
-                return self.say("speech.unsupported_codec", what=what, formats=formats)
-        key = f"speech.{code}" if f"speech.{code}" in self.sentences else "speech.other"
-        return self.say(key, formats=formats)
-
-    # -- platform words (adapters render them) ------------------------------------------------------------------------
-    def button(self, action: str, pressed: bool = False) -> str:
-        labels = {"like": ("👍", "👍 Liked"), "dislike": ("👎", "👎 Noted"), "more_like_this": ("More like this", "More like this ✓")}
-        return labels[action][pressed]
-
-    def commands(self, admin: bool = False) -> list[tuple[str, str]]:
-        """The command menu: (command, what it does)."""
-        public = [
-            ("start", "What I can do"),
-            ("help", "How to ask for things"),
-            ("reset", "Start a new conversation (keeps your likes)"),
-            ("forget", "Erase our conversation and your feedback"),
-            ("like", "Like an item: /like ID"),
-            ("dislike", "Dislike an item: /dislike ID"),
-        ]
-        admins = [("stats", "Users, messages, likes and top items (admins)"), ("retrain", "Retrain the recommender from feedback (admins)")]
-        return public + admins if admin else public
-
-    def file_problem(self, code: str, data: Mapping[str, Any]) -> str:
-        """A shared file the bot cannot use."""
-        match code:
-            case "file_info_failed":
-                return "I couldn't open that file (Slack would not tell me about it)."
-            case "unsupported_file":
-                return f"I can look at photos and listen to audio clips, but not at {', '.join(data['names'])}."
-            case "file_too_large":
-                size = f" ({data['megabytes']} MB)" if data.get("megabytes") is not None else ""
-                return f"That file is too large{size}; I read files up to {data['limit_mb']} MB."
-            case "download_forbidden":
-                return "I couldn't download that file (the app may lack the files:read permission)."
-            case "download_retry":
-                return "I couldn't download that file; please try again."
-        status = f" (Slack answered {data['status']})" if data.get("status") else ""
-        return f"I couldn't download that file{status}."
-
-    def usage(self, command: str) -> str:
-        return f"Usage: /{command} PATH" + (" [caption]" if command == "photo" else "")

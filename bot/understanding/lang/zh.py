@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from bot.understanding.lang.en import English, _sentences
 from bot.understanding.lang.glossary import glosses, has_han
+from bot.understanding.lang.zh_profile import ChineseProfileWords
 from bot.understanding.lang.zh_words import COLORS, FILLER, GENDERS, KIND_WORDS, QUALITIES, to_simplified
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def _words_in(alternation: str) -> str:
     return "|".join(sorted(alternation.split("|"), key=len, reverse=True))
 
 
-class Chinese(English):
+class Chinese(ChineseProfileWords, English):
     code = "zh"
     name = "中文"
     locale = "zh_Hans_CN"
@@ -84,11 +85,25 @@ class Chinese(English):
     ordinal_number = r"第\s*(\d+)\s*(?:个|件|款|条|双|只)?|(?:#|number\s+|no\.?\s*)(\d)\b"
     ordinal_tail = r"(?:\s*(?:个|件|款|条))?"
 
+    # 码 and 号 after a size ("M码", "32码", "L号"), 尺码 before one; 小号/中号/大号 are S/M/L
+    size_words: ClassVar[dict[str, str]] = {
+        **English.size_words, "小号": "S", "中号": "M", "大号": "L", "加大": "XL", "加大号": "XL", "特大号": "XXL",
+    }  # fmt: skip
+    explicit_sizes = (
+        *English.explicit_sizes,
+        r"(?<![a-z0-9]){size}\s*码",
+        rf"(?<![\w])({English.letter_sizes})\s*号",
+        r"尺码\s*(?:是|为|要|穿)?\s*{size}(?![\w-])",
+        r"(小号|中号|大号|加大号|加大|特大号)",  # taught to the segmenter whole, so 中号 is not 中 + 号
+    )
+    implied_sizes = (*English.implied_sizes, r"(?:我|平时)\s*(?:穿|要)\s*{size}(?![\w-])")
+
     intents: ClassVar[Mapping[str, tuple[str, str]]] = {
         "greeting": ("fullmatch", r"\W*(你好|您好|嗨|哈喽|哈啰|hi|hello|早上好|下午好|晚上好|在吗)\W*(啊|呀|呢)?\W*"),
         "thanks": ("fullmatch", r"\W*(谢谢|多谢|感谢|谢啦|谢了|好的|好|不错|太好了|完美|ok|okay)\W*(你|您)?\W*(啦|了)?\W*"),
         "help": ("fullmatch", r"\W*(帮助|怎么用|你能做什么|你会什么|你可以做什么|使用说明|help)\W*[?？]?\W*"),
         "catalogue": ("search", r"(你们|你)(卖|有)(什么|哪些)|有(什么|哪些)(商品|东西|产品)|卖(什么|啥)"),
+        "complements": ("search", r"搭配|配什么|怎么搭|配套|还需要(?:买)?什么|还要(?:买)?什么"),
         "cheaper": ("search", r"便宜|太贵|实惠|低价|贵了"),
         "pricier": ("search", r"贵一点|贵点|更贵|高档|高端|好一点的|档次高"),
     }
@@ -203,7 +218,7 @@ class Chinese(English):
             if self._tokenizer is None:
                 jieba.setLogLevel(logging.WARNING)  # its "Building prefix dict" lines are noise on a terminal
                 self._tokenizer = jieba.Tokenizer()
-                for word in (*COLORS, *KIND_WORDS, *GENDERS, *_STRUCTURE):
+                for word in (*COLORS, *KIND_WORDS, *GENDERS, *_STRUCTURE, *(w for w in self.size_words if has_han(w))):
                     self._tokenizer.add_word(word, freq=100_000)
             for word in vocab.han_words - self._taught:  # the catalogue's own words are cut whole
                 self._taught.add(word)
@@ -237,6 +252,8 @@ class Chinese(English):
             bits.append(self.listed([c.lower() for c in colors]))
         if excluded := constraints.get("exclude_colors"):
             bits.append("不要" + self.listed([c.lower() for c in excluded]))
+        if sizes := constraints.get("sizes"):
+            bits.append("尺码" + self.listed(sizes))
         low, high, currency = constraints.get("min_price"), constraints.get("max_price"), constraints.get("currency", "USD")
         if low is not None and high is not None:
             bits.append(f"{self.price(low, currency)}–{self.price(high, currency)}")
@@ -271,6 +288,12 @@ class Chinese(English):
                 return "和你相似的顾客很喜欢"
             case "close_match":
                 return f"是我们的{(d.get('kind') or '商品').lower()}里很接近的一件"
+            case "your_size":
+                return f"有你的尺码（{'、'.join(d['sizes'])}）"
+            case "goes_with":
+                return f"和 {d['name']} 很搭"
+            case "liked_color":
+                return f"{d['color'].lower()}，你喜欢的颜色"
         return ""
 
     def reason(self, parts: Sequence[tuple[str, Mapping[str, Any]]], currency: str = "USD") -> str:
@@ -295,6 +318,9 @@ class Chinese(English):
     def item_line(self, n: int | None, name: str, color: str | None, price: float | None, item_id: str, currency: str = "USD") -> str:
         shown = self.price(price, currency)
         return ("" if n is None else f"{n}. ") + f"{name} — {self.color_name(color)}" + (f"，{shown}" if shown else "") + f" [{item_id}]"
+
+    def sizes_line(self, sizes: Sequence[str]) -> str:
+        return f"尺码：{'、'.join(sizes)}" if sizes else ""
 
     def attribute_line(self, key: str, value: str) -> str:
         return f"{key.replace('_', ' ').title()}：{value}"
@@ -336,6 +362,7 @@ class Chinese(English):
             ("start", "我能做什么"),
             ("help", "怎么提问"),
             ("reset", "开始新的对话（保留你的喜好）"),
+            ("profile", "你告诉过我的关于你的事"),
             ("forget", "删除我们的对话和你的反馈"),
             ("like", "喜欢一件商品：/like ID"),
             ("dislike", "不喜欢一件商品：/dislike ID"),

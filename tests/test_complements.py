@@ -1,0 +1,57 @@
+"""What goes with what: the shop's own links, then co-occurrence, never the item itself or its own kind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adapters.cli import new_bot
+from adapters.config import Config
+from bot.messages import Incoming
+from bot.service import BotService
+
+
+def kinds(categories: list[str]) -> set[str]:
+    return {part for c in categories for part in c.split("/")}
+
+
+async def test_what_goes_with_an_item_by_id(service: BotService) -> None:
+    anchor = service.item("MH01-Black")
+    assert anchor is not None and anchor.links  # the demo ships the store's cross-sell and related links
+    reply = await service.handle(Incoming(user_id="g1", text="what goes with MH01-Black?"))
+    assert len(reply.items) >= 3
+    assert all(not i.id.startswith("MH01") and "Hoodies & Sweatshirts" not in kinds(i.categories) for i in reply.items)
+    linked = {i.id for i in service.recommender._linked(anchor)}  # type: ignore[union-attr]
+    assert linked & {i.id for i in reply.items}
+    assert "goes with the chaz kangeroo hoodie" in reply.items[0].reason.lower()
+
+
+async def test_complete_the_look_for_an_item_shown_or_named(service: BotService) -> None:
+    listed = await service.handle(Incoming(user_id="g2", text="a women's jacket"))
+    second = listed.items[1]
+    look = await service.handle(Incoming(user_id="g2", text="complete the look for the second one"))
+    assert look.items and all(i.id != second.id and "Jackets" not in kinds(i.categories) for i in look.items)
+    named = await service.handle(Incoming(user_id="g3", text="what would go well with the Chaz Kangeroo Hoodie in gray"))
+    assert named.items and all(not i.id.startswith("MH01") and "Hoodies & Sweatshirts" not in kinds(i.categories) for i in named.items)
+
+
+@pytest.mark.slow
+async def test_a_shop_without_links_answers_with_other_kinds(tmp_path: Path) -> None:
+    rows = [
+        {"id": "t1", "name": "Trail Tent", "categories": ["Camping/Tents"], "description": "A two-person tent for trail nights."},
+        {"id": "t2", "name": "Ridge Tent", "categories": ["Camping/Tents"], "description": "A light tent for ridge camps."},
+        {"id": "s1", "name": "Down Sleeping Bag", "categories": ["Camping/Sleeping Bags"], "description": "Warm for tent nights."},
+        {"id": "l1", "name": "Camp Lantern", "categories": ["Camping/Lights"], "description": "Lights your tent at night."},
+    ]
+    path = tmp_path / "camp.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    config = Config(storage={"dir": tmp_path / "data"}, catalogue={"path": path}, llm={"provider": "rules"}, training={"enabled": False})
+    service = new_bot(config)
+    await service.start(progress=False)
+    try:
+        reply = await service.handle(Incoming(user_id="g4", text="what goes with the Trail Tent?"))
+    finally:
+        await service.close()
+    assert {i.id for i in reply.items} == {"s1", "l1"}
