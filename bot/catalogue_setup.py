@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -31,15 +32,24 @@ def text_encoder_for(config: BotConfig, store: ItemStore, items: list[Item] | No
     return make_text_encoder(kind)
 
 
+def _read(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+
+
 def open_catalogue(config: BotConfig, progress: bool = True) -> tuple[ItemStore, SentenceEncoder, ImageEncoder | ClipImageEncoder]:
     store = ItemStore(config.storage.root / "chroma")
     image_encoder = configured_image_encoder(config)
     text_encoder = text_encoder_for(config, store)
-    if store.count() == 0:
+    demo_stamp = config.storage.root / "chroma" / "demo_catalogue.sha256"
+    demo = hashlib.sha256(DEMO_CATALOGUE.read_bytes()).hexdigest() if config.catalogue.path is None else None
+    if store.count() == 0 or (demo is not None and _read(demo_stamp) != demo):
+        # a first run, or a new version of the bundled demo (an upgrade): ingest is idempotent, so only what changed is stored
         path = config.catalogue.path or DEMO_CATALOGUE
-        log.info("first run: indexing %s", path)
+        log.info("%s: indexing %s", "first run" if store.count() == 0 else "the bundled catalogue changed", path)
         loaded, report, text_encoder = ingest(path, store, None, image_encoder, config, progress)
         log.info("catalogue ready (%s): %s; %s", loaded.format, report, loaded.summary())
+        if demo is not None:
+            demo_stamp.write_text(demo, encoding="utf-8")
     elif store.text_encoder() != text_encoder.name:
         log.info("text encoder changed (%s → %s): encoding the stored items again", store.text_encoder(), text_encoder.name)
         stored = [catalogue_item(i) for i in store.all_items().values()]

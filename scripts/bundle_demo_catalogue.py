@@ -21,10 +21,11 @@ TARGET = Path(__file__).resolve().parent.parent / "recsys" / "demo_catalogue"
 
 
 def store_links(source: Path) -> dict[str, list[str]]:
-    """The store's own "goes with" lists by product or item id: cross-sells first, then related products (up-sells are
-    pricier alternatives, not companions, and stay out)."""
+    """The store's own "goes with" lists by product or item id: related products first (the Luma store relates a hoodie
+    to trousers and shorts: an outfit), then cross-sells (the cart's add-ons: a bottle, a ball). Up-sells are pricier
+    alternatives, not companions, and stay out."""
     links: dict[str, list[str]] = {}
-    for name in ("crosssell_configurable.csv", "related_configurable.csv", "related_simple.csv"):
+    for name in ("related_configurable.csv", "related_simple.csv", "crosssell_configurable.csv"):
         with (source / "fixtures" / name).open(encoding="utf-8", newline="") as f:
             for row in csv.DictReader(f):
                 listed = links.setdefault(row["sku"].strip(), [])

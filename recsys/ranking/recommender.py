@@ -165,11 +165,12 @@ class Recommender:
         if anchor is None:
             return []
         prior = self.kind_prior()
-        own_kind = prior.of_item.get(anchor.id, "")
+        own_kind = prior.of_item.get(anchor.id, "").split("/")[-1]
         siblings = set(self.store.variants(anchor.product_id)) | {anchor.id}
         excluded = self._exclusions(filters, profile).with_(exclude_ids=(*filters.exclude_ids, *siblings))
-        if own_kind and not prior.names_a_kind(filters.categories):
-            excluded = excluded.with_(exclude_categories=(*excluded.exclude_categories, own_kind))
+        if own_kind and not prior.names_a_kind(filters.categories):  # its kind for anyone: women's shorts with men's
+            own = tuple(p for p in prior.paths if p.split("/")[-1] == own_kind)
+            excluded = excluded.with_(exclude_categories=(*excluded.exclude_categories, *own))
         scored: dict[str, float] = {}
         for rank, linked in enumerate(self._linked(anchor)):
             scored.setdefault(linked.id, 1.0 - 0.01 * rank)
