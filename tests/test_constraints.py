@@ -37,6 +37,8 @@ def test_the_headline_request() -> None:
         ("tees between $20 and $35", 20, 35),
         ("tees $35-$20", 20, 35),
         ("a tee under forty five dollars", None, 45),
+        ("tees, nothing over $60", None, 60),
+        ("tees not above 40 dollars", None, 40),
     ],
 )
 def test_prices(text: str, low: float | None, high: float | None) -> None:

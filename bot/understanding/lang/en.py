@@ -68,6 +68,7 @@ class English(ServiceWords, ProfileWords):
     between = (r"between\s+{amount}\s+(?:and|to|-)\s+{amount}", r"{sym}\s*(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*{sym}?\s*(\d+(?:\.\d+)?)")
     # (pattern, Request field): a bound on the price; {amount} is filled in per catalogue currency
     price_bounds: ClassVar[tuple[tuple[str, str], ...]] = (
+        (r"(?:nothing|none|not|no)\s+(?:over|above|more than|pricier than)\s*{amount}", "max_price"),  # "nothing over $60"
         (at_most + r"\s*{amount}", "max_price"),
         (at_least + r"\s*{amount}", "min_price"),
     )
