@@ -26,6 +26,8 @@ async def test_what_goes_with_an_item_by_id(service: BotService) -> None:
     linked = {i.id for i in service.recommender._linked(anchor)}  # type: ignore[union-attr]
     assert linked & {i.id for i in reply.items}
     assert "goes with the chaz kangeroo hoodie" in reply.items[0].reason.lower()
+    leaves = [i.categories[0].split("/")[-1] for i in reply.items]
+    assert all(leaves.count(k) <= 2 for k in leaves)  # a look is several kinds
 
 
 async def test_complete_the_look_for_an_item_shown_or_named(service: BotService) -> None:

@@ -183,7 +183,15 @@ class Recommender:
             vector = self.store.text_vectors([anchor.id])[anchor.id]
             near = self.store.search_text(vector, excluded.with_(exclude_ids=(*excluded.exclude_ids, *scored)), self.settings.candidates)
             hits += [Hit(h.item, 0.3 * h.similarity, h.vector) for h in near]
-        return self._blend(hits, profile, filters, k, basis=("goes_with", {"name": anchor.name, "id": anchor.id}))
+        ranked = self._blend(hits, profile, filters, k * 3, basis=("goes_with", {"name": anchor.name, "id": anchor.id}))
+        picked: list[Recommendation] = []
+        per_kind: dict[str, int] = {}
+        for rec in ranked:  # a look is several kinds: at most two of one
+            kind = prior.of_item.get(rec.item.id, "").split("/")[-1]
+            if per_kind.get(kind, 0) < 2:
+                per_kind[kind] = per_kind.get(kind, 0) + 1
+                picked.append(rec)
+        return (picked + [r for r in ranked if r not in picked])[:k]
 
     def _linked(self, anchor: Item) -> list[Item]:
         """The anchor's links as items: a linked product stands for its variant in the anchor's colour, or its first."""

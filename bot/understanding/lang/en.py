@@ -160,7 +160,8 @@ class English(ServiceWords, ProfileWords):
             "search",
             r"\b(go(?:es)? (?:well )?with|to go with|go together|pairs? (?:well )?with|complete (?:the|my) look|finish (?:the|my) look"
             r"|wear (?:it |this |that |them )?with|match(?:es)? (?:with )?(?:it|this|that|them)"
-            r"|what else (?:do|would|should|could) i (?:need|get|buy|bring))\b",
+            r"|what else (?:do|would|should|could) i (?:need|get|buy|bring)|what (?:should|do|can) i wear (?:on top|underneath|with)"
+            r"|(?:pairing|outfit) ideas)\b",
         ),
         "cheaper": ("search", r"\b(cheaper|less expensive|lower price|more affordable|too expensive|too pricey)\b"),
         "pricier": ("search", r"\b(pricier|more expensive|higher end|fancier|premium)\b"),
