@@ -84,6 +84,11 @@ def _result(recs: list[Recommendation], filters: Filters, title: str, lang: Lang
     return json.dumps(content, ensure_ascii=False), [asdict(c) for c in cards]
 
 
+def _error(message: str) -> tuple[str, list[dict[str, Any]]]:
+    """A tool result that says what went wrong, with no items."""
+    return json.dumps({"error": message}, ensure_ascii=False), []
+
+
 def shoppers_words(runtime: ToolRuntime[TurnContext], last: int = 10) -> list[tuple[str, Language]]:
     """What the shopper has typed in this conversation and in which language, latest last (a model's arguments are
     checked against it)."""
@@ -182,7 +187,7 @@ def build_tools(
         constraints: prices in the catalogue's currency, colour names, the catalogue's kinds of item, the
         sizes the shopper wears, and item ids already shown that should not come back."""
         lang = runtime.context.lang
-        named, guessed = split_kinds(categories or [], shoppers_words(runtime), vocab)
+        named, guessed = await asyncio.to_thread(split_kinds, categories or [], shoppers_words(runtime), vocab)  # parses: off the loop
         filters = filters_from(max_price, min_price, colors, exclude_colors, named, exclude_ids, sizes)
         hinted = vocab.resolve_categories([c for c in guessed if not gender_meant(c)], next(filter(None, map(gender_meant, guessed)), None))
         profile, filters = await profile_of(runtime, filters)
@@ -209,7 +214,7 @@ def build_tools(
         filters = filters_from(max_price, min_price, colors, exclude_colors, categories, exclude_ids, sizes)
         lang = runtime.context.lang
         if photo is None:
-            return json.dumps({"error": lang.say("no_photo", photo_id=photo_id)}, ensure_ascii=False), []
+            return _error(lang.say("no_photo", photo_id=photo_id))
         profile, filters = await profile_of(runtime, filters)
         k, terms = runtime.context.k, lang.query_terms(query)
         recs = await asyncio.to_thread(recommender.search_image_vector, photo, filters, profile, k, query, terms)
@@ -231,7 +236,7 @@ def build_tools(
         anchor = recommender.item(item_id)
         lang = runtime.context.lang
         if anchor is None:
-            return json.dumps({"error": lang.say("no_item", item_id=item_id)}, ensure_ascii=False), []
+            return _error(lang.say("no_item", item_id=item_id))
         filters = filters_from(max_price, min_price, colors, exclude_colors, categories, exclude_ids, sizes)
         profile, filters = await profile_of(runtime, filters)
         recs = await asyncio.to_thread(recommender.more_like, item_id, filters, profile, runtime.context.k)
@@ -254,7 +259,7 @@ def build_tools(
         anchor = recommender.item(item_id)
         lang = runtime.context.lang
         if anchor is None:
-            return json.dumps({"error": lang.say("no_item", item_id=item_id)}, ensure_ascii=False), []
+            return _error(lang.say("no_item", item_id=item_id))
         # the item's own kind is not what goes with it, even when its name says it ("the Trail Tent")
         own = {p.split("/")[-1] for p in anchor.categories}
         kinds = [c for c in categories or [] if not {p.split("/")[-1] for p in vocab.categories_for(c)} & own]
@@ -284,7 +289,7 @@ def build_tools(
         item = recommender.item(item_id)
         lang = runtime.context.lang
         if item is None:
-            return json.dumps({"error": lang.say("no_item", item_id=item_id)}, ensure_ascii=False), []
+            return _error(lang.say("no_item", item_id=item_id))
 
         details = {
             "currency": vocab.currency,

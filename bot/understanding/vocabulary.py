@@ -106,8 +106,11 @@ class Vocabulary:
         """The catalogue's name for a size a shopper said ("medium" → "M", "m" → "M"), None for one it does not list."""
         lang = lang or self.lang
         w = word.lower().strip()
-        by_key = {s.lower(): s for s in self.sizes}
-        return by_key.get(w) or by_key.get(lang.size_words.get(w, "").lower())
+        return self._size_keys.get(w) or self._size_keys.get(lang.size_words.get(w, "").lower())
+
+    @functools.cached_property
+    def _size_keys(self) -> dict[str, str]:
+        return {s.lower(): s for s in self.sizes}
 
     def color_words(self, lang: Language | None = None) -> list[str]:
         lang = lang or self.lang

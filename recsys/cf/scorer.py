@@ -39,6 +39,7 @@ class CFScorer:
         self._model: BlendCF | None = None
         self._users: dict[str, int] = {}
         self._items: dict[str, int] = {}
+        self._names: list[str] = []  # the inverse of _items, built when bought_with first needs it
         self._matrix: sp.csr_matrix | None = None
         self._popularity: dict[str, float] = {}
 
@@ -62,6 +63,7 @@ class CFScorer:
         self._popularity = {i: float(np.log1p(w) / np.log1p(top)) for i, w in item_pop.items()} if top else {}
         self._users = {u: n for n, u in enumerate(sorted({u for u, _ in totals}))}
         self._items = {i: n for n, i in enumerate(sorted(item_pop))}
+        self._names = []
         self._model = None
         if len(self._users) < self.min_users or len(self._items) < 2:
             log.info("CF: %d users with history; popularity only until there are %d", len(self._users), self.min_users)
@@ -119,9 +121,15 @@ class CFScorer:
         if self._model is None or index is None or self._model.similarity is None:
             return []
         row = sp.csr_matrix(self._model.similarity[index])
-        names = {v: k for k, v in self._items.items()}
+        names = self._item_names()
         pairs = sorted(zip(row.indices, row.data, strict=True), key=lambda p: -p[1])
         return [(names[int(j)], float(w)) for j, w in pairs if int(j) != index and w > 0][:n]
+
+    def _item_names(self) -> list[str]:
+        """Column → item id; the columns only change when the model is fitted or loaded again."""
+        if not self._names:
+            self._names = sorted(self._items, key=self._items.__getitem__)
+        return self._names
 
     # -- erasure and persistence -------------------------------------------------------------------
     def forget_user(self, user: str) -> bool:
@@ -153,7 +161,7 @@ class CFScorer:
         ids = {
             "params": {"min_users": self.min_users, **self.params},
             "users": users,
-            "items": sorted(self._items, key=self._items.__getitem__),
+            "items": self._item_names(),
             "popularity": self._popularity,
         }
         if self._model is not None and self._matrix is not None:
@@ -168,6 +176,7 @@ class CFScorer:
         scorer = cls(**ids["params"])
         scorer._users = {u: n for n, u in enumerate(ids["users"]) if u}
         scorer._items = {i: n for n, i in enumerate(ids["items"])}
+        scorer._names = list(ids["items"])
         scorer._popularity = {k: float(v) for k, v in ids["popularity"].items()}
         if not (folder / "model.npz").is_file():  # popularity only: too little history to train
             return scorer

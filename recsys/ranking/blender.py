@@ -68,14 +68,16 @@ def blend(
     disliked_sim = _max_sim(vectors, profile.disliked_vectors)
     disliked_products = {i.product_id for i in profile.disliked}
     scored = []
+    stated_met: list[list[str]] = []  # which stated preferences each hit meets, for its reasons
     for n, hit in enumerate(hits):
         content = max(hit.similarity, 0.0)
         taste = liked_sim[n][0] - disliked_sim[n][0]
         score = weights.content * content + weights.cf * float(cf_scores[n]) + weights.feedback * taste
         if hit.item.product_id in disliked_products:
             score -= weights.disliked_product_penalty
-        if profile.stated:
-            score += weights.stated * profile.stated.score(hit.item)[0]
+        said, met = profile.stated.score(hit.item) if profile.stated else (0.0, [])
+        score += weights.stated * said
+        stated_met.append(met)
         scored.append((score, n))
     scored.sort(key=lambda t: -t[0])
 
@@ -92,7 +94,8 @@ def blend(
         per_product[pid] = per_product.get(pid, 0) + 1
         chosen_vectors.append(hit.vector)
         liked_item = profile.liked[int(liked_sim[n][1])] if profile.liked and liked_sim[n][0] > weights.liked_reason else None
-        reasons = _reasons(hit, terms, filters, liked_item, float(cf_scores[n]) > weights.cf_reason, basis, profile.stated)
+        popular = float(cf_scores[n]) > weights.cf_reason
+        reasons = _reasons(hit, terms, filters, liked_item, popular, basis, profile.stated, stated_met[n])
         picked.append(Recommendation(hit.item, round(float(score), 4), reasons))
         if len(picked) == k:
             break
@@ -108,7 +111,14 @@ def _max_sim(vectors: np.ndarray, others: np.ndarray | None) -> np.ndarray:
 
 
 def _reasons(
-    hit: Hit, terms: Sequence[str], filters: Filters, liked: Item | None, popular: bool, basis: Reason | None, stated: Preferences
+    hit: Hit,
+    terms: Sequence[str],
+    filters: Filters,
+    liked: Item | None,
+    popular: bool,
+    basis: Reason | None,
+    stated: Preferences,
+    met: list[str],
 ) -> list[Reason]:
     reasons: list[Reason] = [basis] if basis else []
     matched = _matched_terms(terms, hit.item)
@@ -122,8 +132,7 @@ def _reasons(
         reasons.append(("not_colors", {"color": hit.item.color, "excluded": list(filters.exclude_colors)}))
     if popular and not liked:
         reasons.append(("similar_shoppers", {}))
-    if stated:
-        met = stated.score(hit.item)[1]
+    if met:
         if "size" in met and not filters.sizes:
             reasons.append(("your_size", {"sizes": [s for s in hit.item.sizes if s.lower() in {x.lower() for x in stated.sizes}]}))
         if "color" in met and not filters.colors:

@@ -55,12 +55,13 @@ class Preferences:
                 met.append("gender")
             elif roots & set(self.genders):
                 score -= 0.5  # another gender's clothes
-        text = item.embedding_text().lower()
-        if any(w.lower() in text for w in self.like_words):
-            score += 0.3
-            met.append("word")
-        if any(w.lower() in text for w in self.avoid_words):
-            score -= 0.5
+        if self.like_words or self.avoid_words:
+            text = item.embedding_text().lower()
+            if any(w.lower() in text for w in self.like_words):
+                score += 0.3
+                met.append("word")
+            if any(w.lower() in text for w in self.avoid_words):
+                score -= 0.5
         return score, met
 
 

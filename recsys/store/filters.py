@@ -61,8 +61,10 @@ class Filters:
             return False
         if self.sizes and not {s.lower() for s in self.sizes} & {s.lower() for s in item.sizes}:
             return False
-        if self.exclude_words and any(w.lower() in item.embedding_text().lower() for w in self.exclude_words):
-            return False  # checked here only: the store's where clause cannot look inside text
+        if self.exclude_words:  # checked here only: the store's where clause cannot look inside text
+            text = item.embedding_text().lower()
+            if any(w.lower() in text for w in self.exclude_words):
+                return False
         return item.id not in self.exclude_ids
 
     def to_where(self) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ husband"), for how they react to an item ("love it", "ugh, too flashy"), and for
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.profile.stated import Change, StatedProfile
@@ -17,7 +17,7 @@ _NEVER_WEAR = r"never wear|will never wear|don'?t ever wear|would never wear"
 
 
 class ProfileWords:
-    """Needs `price`, `listed` and `say` of the language it is mixed into."""
+    """Mixed into `English`, whose `say`, `price` and `series` it uses; every sentence is in the language's .toml."""
 
     # (pattern, strength): {what} is what the statement is about; strength None takes back what was said
     statements: tuple[tuple[str, str | None], ...] = (
@@ -60,58 +60,34 @@ class ProfileWords:
         r"|don'?t like it|don'?t like this|don'?t like that)\b"
     )
 
-    def price(self, value: float | None, currency: str = "USD", exact: bool = False) -> str:
-        raise NotImplementedError
-
-    def listed(self, words: Sequence[str], joiner: str = "or") -> str:
-        raise NotImplementedError
-
-    def say(self, key: str, **data: Any) -> str:
-        raise NotImplementedError
-
     def profile_change(self, change: Change, currency: str) -> str:
-        """One change in words: "no yellow, ever", "you take M"."""
-        what = str(change.value).lower() if change.value is not None else ""
-        match change.topic, change.strength:
-            case (("color" | "word"), "never"):
-                return f"no {what}, ever"
-            case (("color" | "word"), "always"):
-                return f"{what} whenever there is"
-            case (("color" | "word"), "avoid"):
-                return f"less {what}"
-            case (("color" | "word"), "like"):
-                return f"more {what}"
-            case (("color" | "word"), None):
-                return f"{what} is fine again"
-            case "size", _:
-                return f"you take {change.value}" if change.value is not None else "no size noted"
-            case "budget", _:
-                return (
-                    f"you usually spend up to {self.price(float(change.value), currency)}"
-                    if change.value is not None
-                    else "no usual budget"
-                )
-            case "for", _:
-                return f"you're shopping for your {change.who}" if change.value is not None else "you're shopping for yourself"
-        return ""
+        """One change in words ("no yellow, ever", "you take M"), from the language's `profile.change.*` sentences."""
+        if change.topic in ("color", "word"):
+            return self.say(f"profile.change.{change.strength or 'fine'}", what=str(change.value).lower())
+        if change.value is None:
+            return self.say(f"profile.change.no_{change.topic}")
+        price = self.price(float(change.value), currency) if change.topic == "budget" else ""
+        return self.say(f"profile.change.{change.topic}", size=change.value, price=price, who=change.who)
 
     def profile_noted(self, changes: Sequence[Change], currency: str) -> str:
-        return self.say("profile.noted", changes="; ".join(self.profile_change(c, currency) for c in changes))
+        said = self.say("profile.joiner").join(self.profile_change(c, currency) for c in changes)
+        return self.say("profile.noted", changes=said)
 
     def profile_view(self, profile: StatedProfile, currency: str) -> str:
         """What /profile shows: each thing the shopper said, and how to change it."""
+        say, series = self.say, self.series
         if not profile:
-            return self.say("profile.empty")
-        lines = [self.say("profile.head")]
-        for strength, label in (("never", "Never"), ("always", "Always"), ("avoid", "Rather not"), ("like", "Likes")):
+            return say("profile.empty")
+        lines = [say("profile.head")]
+        for strength in ("never", "always", "avoid", "like"):
             said = [v.lower() for v, s in (*profile.colors.items(), *profile.words.items()) if s == strength]
             if said:
-                lines.append(f"• {label}: {', '.join(said)}")
+                lines.append(say(f"profile.view.{strength}", what=series(said)))
         if profile.sizes:
-            lines.append(f"• Sizes: {', '.join(profile.sizes)}")
+            lines.append(say("profile.view.sizes", sizes=series(profile.sizes)))
         if profile.budget is not None:
-            lines.append(f"• Usual budget: up to {self.price(profile.budget, currency)}")
+            lines.append(say("profile.view.budget", price=self.price(profile.budget, currency)))
         if profile.shops_for:
-            lines.append(f"• Shopping for: your {profile.shops_for_who} ({profile.shops_for.lower()})")
-        lines.append(self.say("profile.how_to_change"))
+            lines.append(say("profile.view.for", who=profile.shops_for_who, gender=profile.shops_for.lower()))
+        lines.append(say("profile.how_to_change"))
         return "\n".join(lines)

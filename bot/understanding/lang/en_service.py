@@ -8,13 +8,7 @@ from typing import Any
 
 
 class ServiceWords:
-    """Needs `say` and `color_name` of the language it is mixed into."""
-
-    def say(self, key: str, **data: Any) -> str:
-        raise NotImplementedError
-
-    def color_name(self, color: str | None) -> str:
-        raise NotImplementedError
+    """Mixed into `English`, whose `say` and `color_name` it uses."""
 
     # -- the service's own answers ---------------------------------------------------------------------------------
     def reaction(self, action: str, name: str, color: str | None) -> str:

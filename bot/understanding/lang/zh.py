@@ -44,7 +44,7 @@ _NUMERAL = re.compile(
     rf"(?<=第)[{_DIGITS}]+|[{_DIGITS}]+(?=\s*(?:{_AMOUNT_AFTER}))|(?<=到|至)[{_DIGITS}]+"
     + "|(?:"
     + "|".join(f"(?<={w})" for w in _AMOUNT_BEFORE.split("|"))
-    + f")[{_DIGITS}]+"
+    + f")[{_DIGITS}]+(?!般)"  # 预算一般 is "a budget usually", not "a budget of one"
 )
 
 
