@@ -39,6 +39,7 @@ class Incoming:
     command: Command | None = None
     reply_to_item: str | None = None  # the item of the card this message answers (a reply on Telegram)
     language: str | None = None  # the platform's hint (e.g. Telegram's language_code); the text itself decides first
+    private: bool = True  # only this user sees the reply (a private chat, Slack's ephemeral answer); False in groups
 
 
 @dataclass

@@ -143,7 +143,7 @@ class BotService:
         if incoming.command is None and not self._known_items():
             return Reply(text=lang.say("empty_catalogue"), error="empty_catalogue")
         if incoming.command is not None:
-            return await self.commands.run(user, incoming.command, self.thread_id(incoming), lang, self._example_id())
+            return await self.commands.run(user, incoming.command, self.thread_id(incoming), lang, self._example_id(), incoming.private)
         if incoming.feedback is not None:
             return await self._feedback(user, incoming.feedback, lang, incoming)
         if incoming.photos:

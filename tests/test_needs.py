@@ -62,3 +62,11 @@ async def test_who_it_is_for_is_a_gender(service: BotService, text: str) -> None
     reply = await service.handle(Incoming(user_id="n5", text=f"a hoodie {text}"))
     meant = "Women/" if "wife" in text else "Men/"
     assert reply.items and all(i.categories[0].startswith(meant) for i in reply.items)
+
+
+async def test_shopping_for_someone_without_a_kind_leaves_out_only_the_other_genders(service: BotService) -> None:
+    reply = await service.handle(Incoming(user_id="n6", text="something to time my laps, for my girlfriend"))
+    roots = {c.split("/")[0] for i in reply.items for c in i.categories}
+    assert reply.items and "Men" not in roots
+    assert "Gear" in roots  # a watch has no gender: the shopper's girlfriend can wear it
+    assert "women" in reply.text.lower()  # and the reply says whom it searched for

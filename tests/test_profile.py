@@ -3,6 +3,8 @@ shown by /profile, changed in words and erased by /forget; reactions to a card c
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from adapters.cli import new_bot
@@ -125,3 +127,54 @@ async def test_a_reaction_to_a_card_is_feedback(service: BotService) -> None:
     assert service.log.reactions(UserKey("terminal", "r1")) == ([listed.items[0].id], [second.id])
     again = await service.handle(Incoming(user_id="r1", text="a hoodie for men"))
     assert second.id not in {i.id for i in again.items}
+
+
+def _code(reply_text: str) -> str:
+    found = re.search(r"/link ([A-Z2-9]{8})", reply_text)
+    assert found, reply_text
+    return found[1]
+
+
+async def test_linked_accounts_share_one_profile_until_unlinked(service: BotService) -> None:
+    tg = dict(user_id="42", platform="telegram")
+    slack = dict(user_id="U42", platform="slack")
+    await service.handle(Incoming(**tg, text="I can't stand yellow"))
+    await service.handle(Incoming(**slack, text="I take size M"))  # said on Slack before the link: kept
+    offer = await service.handle(Incoming(**tg, command=Command("link")))
+    code = _code(offer.text)
+    stranger = await service.handle(Incoming(user_id="U7", platform="slack", command=Command("link", "WRONG123")))
+    assert stranger.error == "bad_link_code"
+    linked = await service.handle(Incoming(**slack, command=Command("link", code.lower())))
+    assert "Telegram" in linked.text and not linked.error
+    assert (await service.handle(Incoming(user_id="U8", platform="slack", command=Command("link", code)))).error == "bad_link_code"  # used
+    for who in (tg, slack):
+        shown = (await service.handle(Incoming(**who, command=Command("profile")))).text
+        assert "Never: yellow" in shown and "Sizes: M" in shown
+    tees = await service.handle(Incoming(**slack, text="a tee for women"))
+    assert tees.items and all(i.color != "Yellow" for i in tees.items)  # what was said on Telegram applies on Slack
+    await service.handle(Incoming(**slack, text="yellow is fine now"))
+    assert "Never: yellow" not in (await service.handle(Incoming(**tg, command=Command("profile")))).text
+
+    assert "no longer shares" in (await service.handle(Incoming(**slack, command=Command("unlink")))).text
+    await service.handle(Incoming(**tg, text="I'm allergic to wool"))
+    assert "wool" not in (await service.handle(Incoming(**slack, command=Command("profile")))).text
+    assert "Sizes: M" in (await service.handle(Incoming(**slack, command=Command("profile")))).text  # its copy stays
+
+
+async def test_forget_on_one_linked_account_erases_the_shared_profile(service: BotService) -> None:
+    a, b = dict(user_id="a1", platform="telegram"), dict(user_id="b1", platform="slack")
+    await service.handle(Incoming(**a, text="I never wear orange"))
+    code = _code((await service.handle(Incoming(**a, command=Command("link")))).text)
+    await service.handle(Incoming(**b, command=Command("link", code)))
+    await service.handle(Incoming(**b, command=Command("forget")))
+    for who in (a, b):
+        assert "haven't told me" in (await service.handle(Incoming(**who, command=Command("profile")))).text
+    assert "isn't linked" in (await service.handle(Incoming(**a, command=Command("unlink")))).text
+
+
+async def test_a_link_code_is_never_shown_in_a_group(service: BotService) -> None:
+    asked = Incoming(user_id="g1", platform="telegram", conversation_id="-100", private=False, command=Command("link"))
+    group = await service.handle(asked)
+    assert group.error == "not_private" and "/link " not in group.text
+    zh = await service.handle(Incoming(user_id="g1", platform="telegram", language="zh", command=Command("link")))
+    assert "共享" in zh.text and _code(zh.text)

@@ -27,7 +27,7 @@ from adapters.telegram.render import Renderer
 from adapters.telegram.serve import check_bot_api, serve, webhook_options
 from bot.config import ConfigError
 from bot.learning.feedback import UserKey
-from bot.messages import Incoming, ItemCard, Reply
+from bot.messages import Command, Incoming, ItemCard, Reply
 from bot.understanding.lang import DEFAULT as EN
 from tests.fakes.handler import FakeHandler
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
@@ -412,6 +412,18 @@ async def test_like_by_id_and_unknown_commands(telegram: Harness) -> None:
     assert "you like the Chaz Kangeroo Hoodie" in texts(sent)[0]
     sent = await telegram.send(api.text(USER, "/frobnicate"))
     assert "Unknown command /frobnicate" in texts(sent)[0]
+
+
+async def test_a_link_code_is_given_in_private_only_and_links_the_profile(telegram: Harness) -> None:
+    api = telegram.api
+    group = await telegram.send(api.text(USER, "/link", chat_id=GROUP, chat_type="supergroup"))
+    assert "private chat" in texts(group)[0] and "/link " not in texts(group)[0]
+    await telegram.send(api.text(USER, "I can't stand yellow"))
+    code = texts(await telegram.send(api.text(USER, "/link")))[0].split("/link ")[1].split()[0]
+    linked = await telegram.service.handle(Incoming(user_id="U1", platform="slack", command=Command("link", code)))
+    assert "Telegram" in linked.text
+    shown = await telegram.service.handle(Incoming(user_id="U1", platform="slack", command=Command("profile")))
+    assert "Never: yellow" in shown.text
 
 
 # -- groups and updates the bot does not serve ---------------------------------------------------------------------------

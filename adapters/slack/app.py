@@ -2,7 +2,7 @@
 
 People DM the bot or @mention it in a channel (it answers in a thread); they can share a photo or an
 audio clip; every answer is a Block Kit message with one card per item and 👍 / 👎 / "More like this"
-buttons; `/recbot help|profile|forget|stats|retrain` runs commands (stats and retrain for `slack.admins` only).
+buttons; `/recbot help|profile|link|forget|stats|retrain` runs commands (stats and retrain for `slack.admins` only).
 
 Run it with `recbot serve slack` (adapters/slack/serve.py), tokens from the environment.
 

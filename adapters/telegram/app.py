@@ -58,7 +58,8 @@ from bot.understanding.lang import Language, language
 
 log = logging.getLogger(__name__)
 
-PASS_THROUGH = ["start", "help", "reset", "profile", "like", "dislike", "stats", "retrain"]  # the bot answers these as they are
+# the bot answers these as they are
+PASS_THROUGH = ["start", "help", "reset", "profile", "link", "unlink", "like", "dislike", "stats", "retrain"]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]  # edits and channel posts are not asked for
 BUTTONS_KEPT = 10_000  # keyboards whose callback data is remembered (and persisted); older buttons say they expired
 
@@ -215,7 +216,7 @@ async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start, /help, /reset, /like, /dislike, /stats, /retrain: the bot answers (and checks admins)."""
+    """/start, /help, /reset, /profile, /link, /like, /dislike, /stats, /retrain: the bot answers (and checks admins)."""
     name, args = _command_parts(update.effective_message.text or "")
     await _answer(update, context, _incoming(update, command=Command(name, args)))
 
@@ -310,6 +311,7 @@ def _incoming(update: Update, **fields: Any) -> Incoming:
         platform="telegram",
         conversation_id=str(chat.id) if chat is not None else None,
         language=update.effective_user.language_code,
+        private=chat is None or chat.type == ChatType.PRIVATE,
         **fields,
     )
 

@@ -45,7 +45,7 @@ class Commands:
         self.profiles = profiles
         self.currency = currency
 
-    async def run(self, user: UserKey, command: Command, thread: str, lang: Language, example_id: str) -> Reply:
+    async def run(self, user: UserKey, command: Command, thread: str, lang: Language, example_id: str, private: bool = True) -> Reply:
         match command.name:
             case "help" | "start":
                 return Reply(text=lang.say("help"))
@@ -60,6 +60,8 @@ class Commands:
                 return Reply(text=lang.say("forgot", events=removed))
             case "profile":
                 return Reply(text=lang.profile_view(await asyncio.to_thread(self.profiles.get, user), self.currency()))
+            case "link" | "unlink":
+                return await self.link(user, command, lang, private)
             case "like" | "dislike":
                 if not command.args.strip():
                     return Reply(text=lang.say("which_item_for", command=command.name, example=example_id), error="missing_argument")
@@ -75,6 +77,23 @@ class Commands:
                 return Reply(text=lang.say("retrained", summary=result.summary()))
             case _:
                 return Reply(text=lang.unknown_command(command.name), error="unknown_command")
+
+    async def link(self, user: UserKey, command: Command, lang: Language, private: bool) -> Reply:
+        """/link → a one-time code; /link CODE on another account → both share one profile; /unlink → stop."""
+        if command.name == "unlink":
+            done = await asyncio.to_thread(self.profiles.unlink, user)
+            return Reply(text=lang.say("link.unlinked" if done else "link.not_linked"))
+        if code := command.args.strip():
+            giver = await asyncio.to_thread(self.profiles.link, user, code)
+            if giver is None:
+                log.info("link code refused for %s", user)
+                return Reply(text=lang.say("link.bad_code"), error="bad_link_code")
+            log.info("linked %s to %s", user, giver)
+            platform = lang.sentences.get(f"platform.{giver.platform}", giver.platform)
+            return Reply(text=lang.say("link.done", platform=platform))
+        if not private:
+            return Reply(text=lang.say("link.private_only"), error="not_private")  # others in a group could use the code
+        return Reply(text=lang.say("link.code", code=await asyncio.to_thread(self.profiles.links.issue, user)))
 
     def is_admin(self, user: UserKey) -> bool:
         return user.user_id in self.admins.get(user.platform, ())

@@ -47,7 +47,7 @@ def card(rec: Recommendation, lang: Language, currency: str) -> ItemCard:
 
 def describe(filters: Filters, lang: Language, currency: str = "USD") -> str:
     """The search's constraints in the shopper's words (the kinds by their catalogue names)."""
-    kinds = list(dict.fromkeys(c.split("/")[-1] for c in filters.categories))
+    kinds = list(dict.fromkeys(c.split("/")[-1] for c in filters.categories)) or [filters.audience] * bool(filters.audience)
     return lang.describe(
         {
             "kinds": kinds,
@@ -146,9 +146,14 @@ def build_tools(
             return tuple(dict.fromkeys(vocab.color(w) or w.title() for w in words or []))
 
         cats: list[str] = []
+        others: list[str] = []
         genders = [c for c in categories or [] if gender_meant(c)]  # "women", "Women" or the catalogue's own 女装
         kinds = [c for c in categories or [] if c not in genders]
-        if kinds or genders:
+        gender = vocab.genders.get(gender_meant(genders[0]) or "") if genders else None
+        if gender and not kinds:
+            # "something for my girlfriend": not the other genders' clothes, but unisex gear is fine
+            others = [p for p in vocab.genders.values() if p != gender]
+        if (kinds or genders) and not others:
             cats = vocab.resolve_categories(kinds, gender_meant(genders[0]) if genders else None)
             if not cats:
                 cats = ["(unknown category)"]  # a kind we do not stock: say so rather than ignore it
@@ -158,6 +163,8 @@ def build_tools(
             colors=color_names(colors),
             exclude_colors=color_names(exclude_colors),
             categories=tuple(cats),
+            exclude_categories=tuple(others),
+            audience=gender if others else "",
             sizes=tuple(dict.fromkeys(vocab.size(str(s)) or str(s).upper() for s in sizes or [])),
             exclude_ids=tuple(exclude_ids or ()),
         )

@@ -56,6 +56,17 @@ class StatedProfile:
                     self.shops_for = str(c.value) if c.value is not None else None
                     self.shops_for_who = c.who if c.value is not None else ""
 
+    def merged_over(self, other: StatedProfile) -> StatedProfile:
+        """This profile, with what `other` says of the things this one leaves unsaid."""
+        return StatedProfile(
+            colors={**other.colors, **self.colors},
+            words={**other.words, **self.words},
+            sizes=self.sizes or other.sizes,
+            budget=self.budget if self.budget is not None else other.budget,
+            shops_for=self.shops_for or other.shops_for,
+            shops_for_who=self.shops_for_who if self.shops_for else other.shops_for_who,
+        )
+
     def hard(self, strength: Strength, topic: Literal["color", "word"] = "color") -> list[str]:
         kept = self.colors if topic == "color" else self.words
         return [v for v, s in kept.items() if s == strength]

@@ -38,6 +38,9 @@ class Filters:
     sizes: tuple[str, ...] = ()  # any of these sizes (case-insensitive); an item that lists no sizes does not match
     exclude_words: tuple[str, ...] = ()  # words its own text must not have (a material the shopper is allergic to)
     exclude_ids: tuple[str, ...] = field(default=(), compare=False)
+    # whom the shopper shops for when they named no kind ("Women"): said back to them; the hard part is
+    # exclude_categories holding the other genders, so unisex items (a watch, a bottle) still come
+    audience: str = field(default="", compare=False)
 
     def with_(self, **changes: Any) -> Filters:
         return replace(self, **changes)

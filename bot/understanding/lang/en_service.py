@@ -64,6 +64,7 @@ class ServiceWords:
             ("help", "How to ask for things"),
             ("reset", "Start a new conversation (keeps your likes)"),
             ("profile", "What you've told me about yourself"),
+            ("link", "Share your profile with your account on another app"),
             ("forget", "Erase our conversation and your feedback"),
             ("like", "Like an item: /like ID"),
             ("dislike", "Dislike an item: /dislike ID"),

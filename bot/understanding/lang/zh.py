@@ -363,6 +363,7 @@ class Chinese(ChineseProfileWords, English):
             ("help", "怎么提问"),
             ("reset", "开始新的对话（保留你的喜好）"),
             ("profile", "你告诉过我的关于你的事"),
+            ("link", "和你在其他应用上的账号共享资料"),
             ("forget", "删除我们的对话和你的反馈"),
             ("like", "喜欢一件商品：/like ID"),
             ("dislike", "不喜欢一件商品：/dislike ID"),
