@@ -91,6 +91,11 @@ def test_categories_gender_and_exclusions() -> None:
         ("what can you do", "help", None),
         ("tell me a joke", "offtopic", None),
         ("forget user 42", "offtopic", None),
+        ("I'd like to count my steps and the calories I burn", "search", None),  # a need in no word the shop uses
+        ("help me stay cool on hot runs", "search", None),
+        ("I'm training for my first 5k", "search", None),  # "my first": not an item of a list
+        ("complete my outfit: MH01-Gray", "complements", None),
+        ("what bottoms match?", "complements", None),
     ],
 )
 def test_intents(text: str, intent: str, ordinal: int | None) -> None:

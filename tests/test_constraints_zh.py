@@ -137,6 +137,8 @@ def test_a_negated_kind_is_left_out() -> None:
         ("你们卖什么", "catalogue", None),
         ("今天天气怎么样", "offtopic", None),
         ("推荐点东西给我", "recommend", None),
+        ("我第一次跑马拉松，需要准备什么", "search", None),  # 第一次 is "the first time", not the first item
+        ("我想记录每天走了多少步", "search", None),  # a need, not small talk
     ],
 )
 def test_follow_ups_and_small_talk(text: str, intent: str, ordinal: int | None) -> None:

@@ -142,6 +142,8 @@ class RulesChatModel(RespondingChatModel):
                 # "the second one" counts in the last list of results, even after the details of one of them
                 listed = _last_items(history, lists_only=True) if req.ordinal is not None else shown
                 target = req.item_id or _pick(listed, req.ordinal)
+                if target is None and not listed and req.query:  # no list to point into: "my first 5k" was a request
+                    return _call("search_catalogue", {"query": req.query, **_constraints(req)})
                 if target is None:
                     if listed and req.ordinal is not None:
                         return AIMessage(content=lang.list_too_short(len(listed)))

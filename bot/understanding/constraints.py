@@ -77,7 +77,7 @@ def parse(text: str, vocab: Vocabulary, item_ids: Collection[str] | None = None,
             low = low.replace(token.lower(), " ")
             break
     ordinal = re.search(lang.ordinal_number, low) or re.search(r"\b(" + "|".join(lang.ordinals) + r")\b" + lang.ordinal_tail, low)
-    if ordinal:
+    if ordinal and not re.search(lang.not_ordinal_before, low[: ordinal.start()]):
         value = next(g for g in ordinal.groups() if g is not None)
         req.ordinal = int(value) - 1 if value.isdigit() else lang.ordinals[value]
         low = low[: ordinal.start()] + " " + low[ordinal.end() :]
@@ -191,6 +191,6 @@ def _intent(low: str, req: Request, words: list[str], vocab: Vocabulary, lang: L
     content = [w for w in words if len(w) > 1 and vocab.color(w) is None and w not in lang.genders]
     if not content and req.has_constraints:
         return "refine"
-    if not req.has_constraints and not any(vocab.knows(w) for w in content):
+    if not req.has_constraints and not any(vocab.knows(w) for w in content) and not re.search(lang.wants, low):
         return "offtopic"
     return "search"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,10 +44,24 @@ class Recommendation:
     reasons: list[Reason]
 
 
+SUFFIXES = ("ing", "ers", "er", "es", "ed", "s")
+
+
+def _stem(word: str) -> str:
+    """A crude stem for a reason to say what matched: "running" and "run", "hoodies" and "hoodie", never "count" and
+    "cotton" (a stem keeps at least three letters and is compared whole)."""
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if len(word) > 3 and word[-1] == word[-2] else word  # "runn" → "run"
+
+
 def _matched_terms(terms: Sequence[str], item: Item) -> list[str]:
     text = item.embedding_text().lower()
-    # a crude stem: "running" matches "run", "hoodies" matches "hoodie"
-    return [t for t in terms if t in text or (len(t) > 4 and t[:-3] in text) or t.rstrip("s") in text]
+    stems = {_stem(w) for w in re.findall(r"[a-z0-9]+", text)}
+    # words without spaces between them (Chinese) are looked for in the text as they are
+    return [t for t in terms if (t in text if not t.isascii() else _stem(t.lower()) in stems or (" " in t and t in text))]
 
 
 def blend(
@@ -77,6 +92,8 @@ def blend(
             score -= weights.disliked_product_penalty
         said, met = profile.stated.score(hit.item) if profile.stated else (0.0, [])
         score += weights.stated * said
+        if filters.audience and any(c.split("/")[0] == filters.audience for c in hit.item.categories):
+            score += weights.audience
         stated_met.append(met)
         scored.append((score, n))
     scored.sort(key=lambda t: -t[0])

@@ -22,6 +22,7 @@ class Weights:
     # A request naming no kind of item: how much its likeliest kinds add (kind_prior.py), how sharply the weight falls
     # off with the cosine gap, and the least weight of a kind a model guessed. Chosen on the needs suite's tuning half.
     stated: float = 0.2  # what the shopper said of themselves (preferences.py), next to content 1.0
+    audience: float = 0.1  # "for my girlfriend" with no kind: what her gender's items add over unisex ones (needs tuning half)
     kind: float = 0.15
     kind_temperature: float = 0.04
     kind_hint: float = 0.7

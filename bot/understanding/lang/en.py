@@ -58,6 +58,7 @@ class English(ServiceWords, ProfileWords):
     }  # fmt: skip
     ordinal_number = r"(?:#|number\s+|no\.?\s*|item\s+|option\s+)(\d)\b"
     ordinal_tail = r"(?:\s+(?:one|item|option|choice|pick))?"
+    not_ordinal_before = r"\b(?:my|his|her|our|their|your|its|a)\s+$"  # "my first 5k" is not the first item listed
     # {sym}: currency signs, {words}: money words (`money`), filled per catalogue currency
     amount = r"{sym}?\s*(\d+(?:\.\d+)?)\s*(?:{sym}|{words})?"
     at_most = (
@@ -158,7 +159,9 @@ class English(ServiceWords, ProfileWords):
         ),
         "complements": (
             "search",
-            r"\b(go(?:es)? (?:well )?with|to go with|go together|pairs? (?:well )?with|complete (?:the|my) look|finish (?:the|my) look"
+            r"\b(go(?:es)? (?:well )?with|to go with|go together|pairs? (?:well )?with"
+            r"|(?:complete|finish) (?:the|my|this|her|his|an?) (?:look|outfit|set)|what (?:\w+ )?(?:would |will |could )?match(?:es)?"
+            r"|what else (?:would|could|might|will) help"
             r"|wear (?:it |this |that |them )?with|match(?:es)? (?:with )?(?:it|this|that|them)"
             r"|what else (?:do|would|should|could) i (?:need|get|buy|bring)|what (?:should|do|can) i wear (?:on top|underneath|with)"
             r"|(?:pairing|outfit) ideas)\b",
@@ -175,6 +178,11 @@ class English(ServiceWords, ProfileWords):
     )
     recommend = r"\b(recommend|suggest|surprise me|for me|what should i (buy|get)|what do you (have|suggest))\b"
     recommend_words = frozenset("recommend suggest surprise".split())
+    # a shopper asking for something, though in no word the shop uses ("I'd like to count my steps"): a need, not small talk
+    wants = (
+        r"\b(i'?d like to|i would like to|i want to|i wanna|i need|i'm looking for|i am looking for|looking for|help me"
+        r"|(?:something|anything|stuff) (?:to|for|that)|what (?:should|do|can|could) i (?:wear|use|get|buy|bring|take)|a way to)\b"
+    )
 
     def singular(self, word: str) -> str:
         """A crude English singular; "-ies" keeps its "ie" (hoodies → hoodie) and `variants` adds the "y" form."""

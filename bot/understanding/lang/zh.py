@@ -82,7 +82,9 @@ class Chinese(ChineseProfileWords, English):
     genders: ClassVar[dict[str, str]] = {**English.genders, **GENDERS}
     spoken_colors = frozenset(COLORS)
     ordinals: ClassVar[dict[str, int]] = {"最后": -1, "最后1": -1, "头1": 0, **English.ordinals}
-    ordinal_number = r"第\s*(\d+)\s*(?:个|件|款|条|双|只)?|(?:#|number\s+|no\.?\s*)(\d)\b"
+    # "第1次" / "第一天" (the first time / day) are not the first item listed
+    ordinal_number = r"第\s*(\d+)\s*(?:个|件|款|条|双|只)?(?!\s*[次天周年名场届回趟\d])|(?:#|number\s+|no\.?\s*)(\d)\b"
+    not_ordinal_before = r"(?:我的|他的|她的|我们的)\s*$"
     ordinal_tail = r"(?:\s*(?:个|件|款|条))?"
 
     # 码 and 号 after a size ("M码", "32码", "L号"), 尺码 before one; 小号/中号/大号 are S/M/L
@@ -116,6 +118,7 @@ class Chinese(ChineseProfileWords, English):
     )
     recommend = r"推荐|给我挑|帮我挑|帮我选|你觉得我该买"
     recommend_words = frozenset("推荐 挑 选".split())
+    wants = r"我想|我要|我需要|想要|需要|有没有|帮我|适合|用来|用于"
 
     sentences: ClassVar[dict[str, str]] = {**English.sentences, **_sentences("zh")}
 
