@@ -10,6 +10,8 @@ import re
 import unicodedata
 from collections.abc import Collection, Mapping
 
+from PIL import Image
+
 from bot.admin.commands import Commands
 from bot.agent.graph import build_agent
 from bot.agent.photos import PhotoVectors
@@ -61,6 +63,7 @@ class BotService:
         self.materials: frozenset[str] = frozenset()  # the catalogue's attribute words, for "I'm allergic to wool"
         self.commands = Commands(self.memory, self.log, self.cf, self.item, self.admins, self._feedback, self.profiles, self._currency)
         self._turns: TurnRunner | None = None
+        self._warming: asyncio.Task[None] | None = None
         self.languages = LanguagePicker(config.chat.languages)
 
     # -- life cycle ----------------------------------------------------------------------------
@@ -86,8 +89,22 @@ class BotService:
         self._turns = TurnRunner(agent, self.config, self.log, store.all_items)
         if self.config.training.enabled:
             self.cf.start_schedule()
+        # the photos' vectors and category model in memory before the first photo arrives (not awaited: text turns
+        # do not wait for it, and a photo that comes sooner simply does the same work itself)
+        self._warming = asyncio.create_task(asyncio.to_thread(self._warm_photos))
+
+    def _warm_photos(self) -> None:
+        assert self.recommender is not None
+        try:
+            if self.recommender.store.image_rows().items:
+                self.recommender.photo_ranker.category_model()
+                self.recommender.encode_image(Image.new("RGB", (64, 64), (128, 90, 60)))  # the encoder's and OCR's first run
+        except Exception:  # a warm-up must never take the bot down; the first photo will say what is wrong
+            log.exception("warming up the photo search failed")
 
     async def close(self) -> None:
+        if self._warming is not None:
+            await self._warming  # a thread cannot be cancelled: let it finish before the store goes
         self.cf.stop_schedule()
         await self.memory.close()
 

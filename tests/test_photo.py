@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from adapters.cli import new_bot
 from adapters.config import Config
 from bot.messages import Incoming
 from bot.service import BotService
@@ -41,9 +42,9 @@ def shirt_on_white(color: tuple[int, int, int], size: tuple[int, int] = (300, 40
     return img
 
 
-def jpeg(img: Image.Image, **kwargs) -> bytes:
+def jpeg(img: Image.Image, quality: int = 90, **kwargs) -> bytes:
     buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=90, **kwargs)
+    img.save(buf, "JPEG", quality=quality, **kwargs)
     return buf.getvalue()
 
 
@@ -150,6 +151,23 @@ async def test_bad_images_get_a_clear_reply(service: BotService) -> None:
         reply = await service.handle(Incoming(user_id="bad", photos=[data]))
         assert reply.error == "bad_image", label
         assert reply.text and not reply.items and "wrong on my side" not in reply.text, label
+
+
+async def test_pictures_that_cannot_show_a_product_are_answered_as_such(service: BotService) -> None:
+    noise = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    cases = {
+        "noise": (jpeg(Image.fromarray(noise)), "random noise"),
+        "all white": (jpeg(Image.new("RGB", (640, 480), (255, 255, 255))), "flat colour"),
+        "all black": (png(Image.new("RGB", (300, 300), 0)), "flat colour"),
+        "1x1": (png(Image.new("RGB", (1, 1), (200, 30, 30))), "1×1 pixels"),
+    }
+    for label, (data, said) in cases.items():
+        reply = await service.handle(Incoming(user_id="np", photos=[data]))
+        assert reply.error == "bad_image" and not reply.items and said in reply.text, label
+    zh = await service.handle(Incoming(user_id="np-zh", photos=[cases["noise"][0]], language="zh"))
+    assert "噪点" in zh.text and not zh.items
+    snap = Image.open(IMAGES / "mh01-gray_main.jpg").convert("RGB").resize((96, 96))  # small and compressed, still a photo
+    assert (await service.handle(Incoming(user_id="np", photos=[jpeg(snap, quality=30)]))).items
 
 
 async def test_unusual_but_valid_images_are_understood(service: BotService) -> None:
@@ -286,3 +304,23 @@ async def test_switching_to_clip_reindexes_photos_and_searches_across_modalities
         assert text.error is None and text.items
     finally:
         await service.close()
+
+
+async def test_the_photo_category_model_is_fitted_at_index_time_and_read_at_start(
+    config: Config, indexed_chroma: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recsys.photo.category_model import FILE, CategoryModel
+
+    assert (indexed_chroma / FILE).is_file()  # indexing the catalogue stored it
+
+    def no_fitting(rows: object) -> CategoryModel:
+        raise AssertionError("the stored model should have been read, not fitted again")
+
+    monkeypatch.setattr(CategoryModel, "fit", classmethod(lambda cls, rows: no_fitting(rows)))
+    bot = new_bot(config)
+    await bot.start(progress=False)
+    try:
+        reply = await bot.handle(Incoming(user_id="cm", photos=[(IMAGES / "mh01-gray_main.jpg").read_bytes()]))
+        assert reply.items and reply.items[0].id == "MH01-Gray"
+    finally:
+        await bot.close()

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from recsys.catalogue.items import Item
-from recsys.catalogue.kinds import cross_cutting, kind_of
+from recsys.photo.category_model import CategoryModel
 from recsys.photo.colors import COLOR_DIM, color_features, dominant_colors_of, histogram_similarity, name_similarity
 from recsys.photo.names import NameMatcher
 from recsys.photo.ocr import read_text, words
@@ -70,38 +70,6 @@ class PhotoQuery:
             return cls(data["vector"], colors if colors.size == COLOR_DIM else None, str(data["encoder"]), text)
 
 
-class _CategoryModel:
-    """Multinomial logistic regression from image vector to the item's kind (not its collections), fitted on the stored photos and
-    their close-up crops: a second view of every item, so a customer's close-up or back view is less foreign."""
-
-    C = 4.0  # chosen with the close-ups on the benchmark's tuning half
-
-    def __init__(self, rows: ImageRows) -> None:
-        from sklearn.linear_model import LogisticRegression
-
-        groups = cross_cutting(rows.items)
-        labels = np.array([kind_of(i, groups) for i in rows.items])
-        self.item_labels = labels
-        self.model = None
-        if len(set(labels)) >= 2 and rows.vectors.ndim == 2 and len(rows.vectors):
-            x, y = rows.vectors, labels
-            if rows.details is not None and rows.details.shape == rows.vectors.shape:
-                has_detail = np.linalg.norm(rows.details, axis=1) > 0
-                x, y = np.vstack([x, rows.details[has_detail]]), np.concatenate([y, labels[has_detail]])
-            self.model = LogisticRegression(C=self.C, max_iter=3000).fit(x, y)
-
-    def probabilities(self, vector: np.ndarray) -> dict[str, float]:
-        if self.model is None:
-            return {}
-        probs = self.model.predict_proba(vector[None, :])[0]
-        return {str(c): float(p) for c, p in zip(self.model.classes_, probs, strict=True)}
-
-    def item_scores(self, vector: np.ndarray) -> np.ndarray:
-        """P(the item's category | photo) for every stored photo."""
-        probs = self.probabilities(vector)
-        return np.array([probs.get(label, 0.0) for label in self.item_labels], dtype=np.float32)
-
-
 class PhotoRanker:
     """Scores every stored photo against a `PhotoQuery`; the store's photos are scanned in memory."""
 
@@ -110,14 +78,16 @@ class PhotoRanker:
         self.weights = weights or PhotoWeights()
         self._lock = threading.Lock()
         self._model_for: ImageRows | None = None
-        self._model: _CategoryModel | None = None
+        self._model: CategoryModel | None = None
         self._names_for: ImageRows | None = None
         self._names: NameMatcher | None = None
 
-    def category_model(self, rows: ImageRows) -> _CategoryModel:
+    def category_model(self, rows: ImageRows | None = None) -> CategoryModel:
+        """The model for the stored photos: read from the store's folder when it was fitted at index time."""
+        rows = rows if rows is not None else self.store.image_rows()
         with self._lock:
-            if self._model_for is not rows:  # refit when the stored photos changed
-                self._model = _CategoryModel(rows)
+            if self._model_for is not rows:  # the stored photos changed
+                self._model = CategoryModel.for_rows(rows, self.store.path)
                 self._model_for = rows
             assert self._model is not None
             return self._model

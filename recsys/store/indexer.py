@@ -15,6 +15,7 @@ from recsys.catalogue.items import TEXT_FORMAT, Item
 from recsys.encoders.image import ClipImageEncoder, ImageEncoder
 from recsys.encoders.images import ImageError, decode_image
 from recsys.encoders.text import SentenceEncoder
+from recsys.photo.category_model import CategoryModel
 from recsys.photo.colors import color_features, detail_crop, visual_color
 from recsys.store.chroma import ItemStore, catalogue_item
 from recsys.store.photo_fetch import PhotoFetcher
@@ -76,7 +77,14 @@ def index_items(
     finally:
         fetcher.close()
         bar.close()
+    if image_encoder is not None and changed:
+        fit_photo_categories(store)
     return report
+
+
+def fit_photo_categories(store: ItemStore) -> None:
+    """Fit the photo category model now, at index time, and store it: the first photo a shopper sends does not wait."""
+    CategoryModel.for_rows(store.image_rows(), store.path)
 
 
 def reindex_images(store: ItemStore, image_encoder: ImageEncoder | ClipImageEncoder, progress: bool = True) -> IndexReport:
@@ -97,6 +105,7 @@ def reindex_images(store: ItemStore, image_encoder: ImageEncoder | ClipImageEnco
     finally:
         fetcher.close()
         bar.close()
+    fit_photo_categories(store)
     return report
 
 
