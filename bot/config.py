@@ -115,6 +115,7 @@ class SpeechConfig(Section):
     max_seconds: float = Field(120.0, gt=0, description="longer voice notes are refused")
     language: str | None = Field(None, description="force a language code (e.g. en, zh); default: detect")
     beam_size: int = Field(1, ge=1, le=10)
+    catalogue_hints: bool = Field(True, description="prompt Whisper with the catalogue's kinds, colours and money word")
     encoder_window: Literal["fit", "full"] = Field(
         "fit",
         description="fit: the encoder sees the note's own length plus 2 s (at least 5 s); full: Whisper's fixed 30 s",

@@ -35,6 +35,8 @@ from bot.understanding.lang import DEFAULT, Language
 from bot.understanding.statements import attribute_words, reaction, read_statements
 from bot.understanding.vocabulary import Vocabulary
 from bot.voice.errors import SpeechError
+from bot.voice.hints import catalogue_hints
+from bot.voice.speech import SpeechToText
 from recsys.catalogue.items import DEMO_EXAMPLES, Item
 from recsys.cf.scorer import CFScorer
 from recsys.encoders.images import ImageError
@@ -79,6 +81,7 @@ class BotService:
         await asyncio.to_thread(self.cf.serve, self.recommender)
         self.vocabulary = Vocabulary.from_items(store.all_items().values(), currency=self.config.catalogue.currency)
         self.materials = attribute_words(store.all_items().values())
+        SpeechToText.shared(self.config).hints = catalogue_hints(self.vocabulary)  # Whisper hears the shop's own words
         await asyncio.to_thread(self.languages.warm_up, self.vocabulary)  # word lists and dictionaries, before a user waits
         catalogue = self.config.catalogue
         examples = catalogue.examples or (DEMO_EXAMPLES if catalogue.path is None else None)

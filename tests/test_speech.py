@@ -19,9 +19,10 @@ import numpy as np
 import pytest
 
 from adapters.config import Config
+from bot.evals.spoken_requests import phone_quality
 from bot.evals.transcript_scoring import _edit_distance, normalise, word_errors
 from bot.voice.errors import SpeechError, SpeechUnavailable
-from bot.voice.speech import SpeechToText, Transcript
+from bot.voice.speech import SpeechToText, Transcript, collapse_repeats
 from bot.voice.whisper import MODEL_SHA256, assemble_model, fitted_window
 
 REPO = Path(__file__).resolve().parent.parent
@@ -131,6 +132,43 @@ def test_a_real_fleurs_opus_voice_note_transcribes_close_to_its_transcript(stt: 
     assert wer(reference, result.text) <= 0.15, result.text
     assert result.language == "en"
     assert result.duration_s == pytest.approx(10.57, abs=0.2)
+
+
+def test_a_phrase_whisper_says_again_and_again_is_kept_once() -> None:
+    looped = "a blue hoodie under 50 dollars. A blue hoodie under 50 dollars. a blue hoodie under 50 dollars."
+    assert collapse_repeats(looped) == "a blue hoodie under 50 dollars."
+    assert collapse_repeats("I want a very, very warm jacket") == "I want a very, very warm jacket"  # said twice on purpose
+
+
+@slow
+@needs_ffmpeg
+@needs_speech_data
+def test_a_phone_quality_copy_of_a_real_voice_note_is_still_heard(stt: SpeechToText) -> None:
+    reference = FLEURS_CLIP.with_suffix(".txt").read_text(encoding="utf-8")
+    heard = stt.transcribe(phone_quality(FLEURS_CLIP.read_bytes()), "audio/wav").text
+    assert wer(reference, heard) <= 0.3, heard
+    assert collapse_repeats(heard) == heard
+
+
+@slow
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
+def test_the_shops_own_words_are_heard_in_a_spoken_request(storage: Path, tmp_path: Path) -> None:
+    """espeak-ng's British voice, fast and low: without the shop's words whisper-base hears "hoodies" as "hobbies"."""
+    from bot.evals.spoken_requests import SpokenRequest, speak, terms
+    from bot.understanding.vocabulary import Vocabulary
+    from bot.voice.hints import catalogue_hints
+    from recsys.catalogue.items import DEMO_CATALOGUE
+    from recsys.catalogue.loading import load_catalogue
+
+    vocabulary = Vocabulary.from_items(load_catalogue(DEMO_CATALOGUE).items)
+    stt = SpeechToText(Config(storage={"dir": storage}))
+    stt.hints = catalogue_hints(vocabulary)
+    assert "hoodies" in stt.hints["en"] and "dollars" in stt.hints["en"]
+    written = "do you have white hoodies for less than 50 dollars"
+    audio = speak(SpokenRequest(written, "tuning", ("en-gb", 185, 30)), tmp_path).read_bytes()
+    heard = stt.transcribe(audio, "audio/wav").text
+    assert terms(heard, vocabulary)["kind"] == terms(written, vocabulary)["kind"] == ["Hoodies & Sweatshirts"], heard
+    assert terms(heard, vocabulary)["price"] == 50, heard
 
 
 CONTAINERS = [  # (what a platform sends, ffmpeg output options, mime the adapter passes)
@@ -325,6 +363,11 @@ def test_eval_voice_prints_wer_per_set_and_rtf_as_json(storage: Path, tmp_path: 
     assert report["wer"]["overall"] <= 0.2
     assert report["rtf"] > 0
     assert report["clips"] == {"fleurs": 1, "librispeech": 1}
+    assert set(report["wer_harder"]) == {"fleurs+librispeech @ 10 dB SNR", "fleurs+librispeech @ 8 kHz"}
+    assert all(0 <= w <= 1 for w in report["wer_harder"].values())
+    if shutil.which("espeak-ng"):
+        assert set(report["product_terms"]["splits"]) == {"tuning", "held_out"}
+        assert report["product_terms"]["splits"]["tuning"]["terms"] > 0
 
 
 def test_eval_voice_without_data_says_where_it_looked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -371,3 +414,15 @@ async def test_a_mandarin_voice_note_is_answered_in_chinese_with_its_transcript(
     reply = await service.handle(Incoming(user_id="u1", voice=clip.read_bytes(), voice_mime="audio/ogg"))
     assert reply.language == "zh" and reply.transcript and any("\u4e00" <= ch <= "\u9fff" for ch in reply.transcript)
     assert reply.text.startswith("🎙️ 我听到的是") and reply.error is None
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
+async def test_a_spoken_request_is_answered_with_the_kind_and_budget_heard(start_service, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from bot.evals.spoken_requests import SpokenRequest, speak
+    from bot.messages import Incoming
+
+    service = await start_service()  # the bot gives Whisper the shop's words at start
+    audio = speak(SpokenRequest("do you have white hoodies for less than 50 dollars", "tuning", ("en-gb", 185, 30)), tmp_path)
+    reply = await service.handle(Incoming(user_id="v1", voice=audio.read_bytes(), voice_mime="audio/wav"))
+    assert "hoodies" in (reply.transcript or "").lower()
+    assert reply.items and all("Hoodies & Sweatshirts" in i.categories[0] and i.price <= 50 for i in reply.items)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ class SpeechToText:
         self.languages = tuple(config.chat.languages)  # what the bot reads: detection picks among these
         self.beam_size = int(config.speech.beam_size)
         self.fit_window = config.speech.encoder_window == "fit"
+        self.use_hints = config.speech.catalogue_hints
+        self.hints: dict[str, str] = {}  # language code → the shop's words for Whisper's prompt (bot/voice/hints.py)
 
     @classmethod
     def shared(cls, config: BotConfig) -> SpeechToText:
@@ -194,6 +197,9 @@ class SpeechToText:
                     beam_size=self.beam_size,
                     vad_filter=False,  # applied above
                     condition_on_previous_text=False,  # no runaway repetition across 30 s windows
+                    # the shop's words as hotwords (re-sent every window): on spoken requests as good as an initial prompt
+                    # for kinds, colours and budgets, and less harm to other speech (WER 6.5 % vs 7.8 % on the voice eval)
+                    hotwords=self.hints.get(language) if self.use_hints else None,
                     without_timestamps=True,
                     # Whisper retries a low-confidence window at 0.2, 0.4 … 1.0: on unclear speech that is 6 decodes
                     # (3–4× the time of a turn). One retry keeps the repetition-loop escape at bounded cost.
@@ -202,7 +208,25 @@ class SpeechToText:
                 text = " ".join(s.text.strip() for s in segments if s.text.strip())
             finally:
                 model.forget()
-        return " ".join(text.split()), language
+        return collapse_repeats(" ".join(text.split())), language
+
+
+def collapse_repeats(text: str, shortest: int = 3) -> str:
+    """The text with a run of words said again straight after itself kept once: Whisper's loop on unclear audio
+    ("a blue hoodie under 50 a blue hoodie under 50 a blue hoodie under 50") heard as what was said once. A phrase of
+    fewer than `shortest` words may be repeated on purpose ("very, very"), so it stays."""
+    words = text.split()
+    folded = [re.sub(r"\W", "", w.lower()) for w in words]
+    n = len(words)
+    for size in range(n // 2, shortest - 1, -1):
+        start = 0
+        while start + 2 * size <= len(folded):
+            if folded[start : start + size] == folded[start + size : start + 2 * size]:
+                del words[start + size : start + 2 * size]
+                del folded[start + size : start + 2 * size]
+            else:
+                start += 1
+    return " ".join(words)
 
 
 _MODEL_CLASS: type | None = None
