@@ -324,3 +324,40 @@ async def test_the_photo_category_model_is_fitted_at_index_time_and_read_at_star
         assert reply.items and reply.items[0].id == "MH01-Gray"
     finally:
         await bot.close()
+
+
+SHOPPER_SHOTS = ["MH01-Gray", "WH02-Blue", "MJ04-Black", "WS03-Red", "MP10-Blue", "WB02-Yellow"]
+
+
+async def test_a_product_photographed_on_another_background_is_found_in_its_colour(service: BotService) -> None:
+    """The benchmark's shopper photos (held-out backgrounds: a flower, a portrait, fabric, a painted wall), each of
+    another product: the product is cut out of the scene, so the variant and its colour are read, not the backdrop."""
+    from recsys.photo.shopper_photos import shopper_photo
+
+    found = 0
+    for item_id in SHOPPER_SHOTS:
+        shot = shopper_photo(Image.open(IMAGES / f"{item_id.lower()}_main.jpg"), "held_out", seed=5)
+        reply = await service.handle(Incoming(user_id=f"shop-{item_id}", photos=[jpeg(shot, quality=80)]))
+        color = item_id.split("-")[1].lower()
+        found += bool(reply.items) and reply.items[0].id == item_id and color in reply.items[0].reason.lower()
+    assert found >= len(SHOPPER_SHOTS) - 1
+
+
+def test_only_a_plain_light_backdrop_counts_as_a_studio_shot(tmp_path: Path) -> None:
+    from recsys.photo.search import PhotoQuery
+    from recsys.photo.segment import isolate_product, on_studio_backdrop
+    from recsys.photo.shopper_photos import _fabric
+
+    studio = Image.open(IMAGES / "mh01-gray_main.jpg").convert("RGB")
+    assert on_studio_backdrop(studio) and isolate_product(studio) is studio
+    checked = Image.fromarray(np.clip(_fabric(np.random.default_rng(3)) * 1.6, 0, 255).astype(np.uint8))  # pale, light
+    scene = checked.copy()
+    scene.paste(studio.resize((200, 250)), (140, 110))
+    assert not on_studio_backdrop(scene)
+    cut = isolate_product(scene)
+    assert cut is not scene and "Gray" in [name for name, _ in dominant_colors(cut)]
+    query = PhotoQuery(np.ones(4, dtype=np.float32), None, "x", (), PhotoQuery(np.zeros(4, dtype=np.float32)))
+    path = tmp_path / "q.npz"
+    path.write_bytes(query.to_bytes())
+    again = PhotoQuery.from_file(path)
+    assert again.whole is not None and again.whole.vector.shape == (4,)  # a follow-up reads both views again

@@ -45,6 +45,18 @@ def _table(report: dict[str, Any]) -> str:
         f"held-out half: {held['queries']} alternate views and {held['rephoto_queries']} re-photos of products split off by a hash "
         "of their id; weights and thresholds are chosen on the other half only"
     )
+    shopper, base = report["shopper_photos"], report["baseline_shopper_photos"]
+    lines.append(
+        f"shopper photos (product on another background, angle, crop, blur, light, JPEG 30-60; backgrounds differ by half): "
+        f"{shopper['tuning']['queries']} tuning, {shopper['held_out']['queries']} held out"
+    )
+    lines.append(f"{'metric':<22}{'tuning':>8}{'baseline':>10}{'held out':>10}{'baseline':>10}{'goal':>8}")
+    for key in ("exact_r1", "same_product_r5", "color_at1", "category_at1"):
+        goal = report["shopper_goals"].get(key)
+        lines.append(
+            f"{_LABELS[key]:<22}{shopper['tuning'][key]:>8.3f}{base['tuning'][key]:>10.3f}{shopper['held_out'][key]:>10.3f}"
+            f"{base['held_out'][key]:>10.3f}{(f'≥{goal:.2f}' if goal else ''):>8}"
+        )
     return "\n".join(lines)
 
 

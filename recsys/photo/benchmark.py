@@ -30,14 +30,14 @@ from recsys.catalogue.loading import load_catalogue
 from recsys.encoders.image import ImageEncoder
 from recsys.encoders.images import decode_image, load_image_file
 from recsys.encoders.text import TextEncoder
-from recsys.photo.colors import color_features
-from recsys.photo.ocr import read_text
 from recsys.photo.search import PhotoQuery, PhotoRanker
+from recsys.photo.shopper_photos import shopper_photo
 from recsys.store.chroma import ItemStore
 from recsys.store.indexer import index_items
 
 METRICS = ("same_product_r1", "same_product_r5", "exact_r1", "category_at1", "color_at1", "rephoto_exact_r1")
 GOALS = {"same_product_r5": 0.80, "color_at1": 0.85, "category_at1": 0.85, "rephoto_exact_r1": 0.99}
+SHOPPER_GOALS = {"exact_r1": 0.90, "same_product_r5": 0.97}  # on the held-out half of the shopper photos
 SPLITS = ("tuning", "held_out")
 
 
@@ -121,7 +121,16 @@ def _report(alt_scores: np.ndarray, alt_items: list[Item], re_scores: np.ndarray
     return out
 
 
-def run_benchmark(data_dir: Path, n_rephoto: int = 100, seed: int = 0, progress: bool = False) -> dict:
+def _by_half(scores: np.ndarray, truths: list[Item], items: list[Item]) -> dict:
+    """The shopper-photo figures on each half: their backgrounds differ by half (shopper_photos.py)."""
+    out = {}
+    for split in SPLITS:
+        rows = [n for n, i in enumerate(truths) if split_of(i.product_id) == split]
+        out[split] = {**_measure(scores[rows], [truths[n] for n in rows], items), "queries": len(rows)}
+    return out
+
+
+def run_benchmark(data_dir: Path, n_rephoto: int = 100, seed: int = 0, progress: bool = False, n_shopper: int = 200) -> dict:
     """Build an index of the Luma main photos, query it, and return the figures (and the baseline's)."""
     luma = Path(data_dir) / "luma"
     catalogue = luma / "catalog.jsonl"
@@ -153,23 +162,29 @@ def run_benchmark(data_dir: Path, n_rephoto: int = 100, seed: int = 0, progress:
         picks = sorted(rng.sample(range(len(items)), min(n_rephoto, len(items))))
         rephotos = [rephotograph(main_photos[n], random.Random(seed * 100_003 + n)) for n in picks]
         rephoto_items = [items[n] for n in picks]
+        shopper_picks = sorted(random.Random(seed + 1).sample(range(len(items)), min(n_shopper, len(items))))
+        shopper_items = [items[n] for n in shopper_picks]
+        shoppers = [shopper_photo(main_photos[n], split_of(items[n].product_id), seed * 7_919 + n) for n in shopper_picks]
 
         started = time.perf_counter()
         ours, baseline = [], []
         with_text = 0
-        for images in (query_images, rephotos):
-            vectors, pooled = encoder.encode_with_pooled(images)
-            queries = [PhotoQuery(v, color_features(im), encoder.name, tuple(read_text(im))) for v, im in zip(vectors, images, strict=True)]
+        for images in (query_images, rephotos, shoppers):
+            queries = [PhotoQuery.of_image(im, encoder) for im in images]  # as the bot reads a shopper's photo
+            _, pooled = encoder.encode_with_pooled(images)  # the baseline: plain pooled features of the photo as sent
             with_text += sum(bool(q.text) for q in queries)
             ours.append(np.stack([ranker.scores(q, rows) for q in queries]) if queries else np.zeros((0, len(items))))
             baseline.append(pooled @ baseline_index.T)
-        per_query_ms = 1000 * (time.perf_counter() - started) / max(len(query_images) + len(rephotos), 1)
+        per_query_ms = 1000 * (time.perf_counter() - started) / max(len(query_images) + len(rephotos) + len(shoppers), 1)
 
     report = _report(ours[0], query_items, ours[1], rephoto_items, items)
     report.update(
         {
+            "shopper_photos": _by_half(ours[2], shopper_items, items),
             "baseline": _report(baseline[0], query_items, baseline[1], rephoto_items, items),
+            "baseline_shopper_photos": _by_half(baseline[2], shopper_items, items),
             "goals": GOALS,
+            "shopper_goals": SHOPPER_GOALS,
             "queries": len(query_items),
             "rephoto_queries": len(rephoto_items),
             "queries_with_text": with_text,

@@ -61,14 +61,19 @@ def normalise_light(rgb: np.ndarray) -> np.ndarray:
     return np.clip(rgb / np.maximum(backdrop, 0.45), 0.0, 1.0)
 
 
-def foreground_mask(rgb: np.ndarray) -> np.ndarray:
-    """True where the product is: not the light backdrop reached from the border, not skin."""
+def studio_backdrop(rgb: np.ndarray) -> np.ndarray:
+    """True on a light studio backdrop: near-white pixels reached from the border, and pure white anywhere."""
     mn = rgb.min(axis=-1)
     spread = rgb.max(axis=-1) - mn
     near_white = (mn >= 0.94) & (spread <= 0.06)
     labels, _ = ndimage.label(near_white)
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    background = np.isin(labels, border[border > 0]) | ((mn >= 0.975) & (spread <= 0.03))
+    return np.isin(labels, border[border > 0]) | ((mn >= 0.975) & (spread <= 0.03))
+
+
+def foreground_mask(rgb: np.ndarray) -> np.ndarray:
+    """True where the product is: not the light backdrop reached from the border, not skin."""
+    background = studio_backdrop(rgb)
     r, g, b = rgb[..., 0] * 255, rgb[..., 1] * 255, rgb[..., 2] * 255
     y = 0.299 * r + 0.587 * g + 0.114 * b
     cr = (r - y) * 0.713 + 128

@@ -20,6 +20,7 @@ from recsys.photo.category_model import CategoryModel
 from recsys.photo.colors import COLOR_DIM, color_features, dominant_colors_of, histogram_similarity, name_similarity
 from recsys.photo.names import NameMatcher
 from recsys.photo.ocr import read_text, words
+from recsys.photo.segment import isolate_product
 from recsys.ranking.weights import PhotoWeights
 from recsys.store.chroma import ImageRows, ItemStore
 from recsys.store.filters import Filters
@@ -33,30 +34,41 @@ log = logging.getLogger(__name__)
 @dataclass
 class PhotoQuery:
     """What one photo tells: its image vector, its colour signature, which encoder made the vector, and the
-    lines of text printed on it."""
+    lines of text printed on it; `whole` is the same read of the whole photo when the product was cut out of it."""
 
     vector: np.ndarray
     colors: np.ndarray | None = None
     encoder: str = ""
     text: tuple[str, ...] = ()
+    whole: PhotoQuery | None = None
 
     @classmethod
     def of_image(cls, image: Image.Image, encoder: ImageEncoder | ClipImageEncoder) -> PhotoQuery:
-        """Everything the photo search uses, read from one photo."""
-        return cls(encoder.encode([image])[0], color_features(image), encoder.name, tuple(read_text(image)))
+        """Everything the photo search uses, read from one photo: the product cut out of wherever it was taken, and
+        the photo as it is (a close-up filling the frame is better read whole); printed text from the whole photo."""
+        product = isolate_product(image)
+        text = tuple(read_text(image))
+        if product is image:
+            return cls(encoder.encode([image])[0], color_features(image), encoder.name, text)
+        vectors = encoder.encode([product, image])
+        whole = cls(vectors[1], color_features(image), encoder.name, text)
+        return cls(vectors[0], color_features(product), encoder.name, text, whole)
 
     def dominant_colors(self) -> list[tuple[str, float]]:
         return dominant_colors_of(self.colors) if self.colors is not None else []
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        colors = self.colors if self.colors is not None else np.zeros(0, dtype=np.float32)
+        empty = np.zeros(0, dtype=np.float32)
+        whole = self.whole
         np.savez(
             buf,
             vector=self.vector.astype(np.float32),
-            colors=colors.astype(np.float32),
+            colors=(self.colors if self.colors is not None else empty).astype(np.float32),
             encoder=np.array(self.encoder),
             text=np.array(self.text, dtype=str),
+            whole_vector=whole.vector.astype(np.float32) if whole is not None else empty,
+            whole_colors=(whole.colors if whole is not None and whole.colors is not None else empty).astype(np.float32),
         )
         return buf.getvalue()
 
@@ -67,7 +79,12 @@ class PhotoQuery:
         with np.load(path) as data:
             colors = data["colors"]
             text = tuple(str(line) for line in data["text"]) if "text" in data else ()  # saved before photos were read
-            return cls(data["vector"], colors if colors.size == COLOR_DIM else None, str(data["encoder"]), text)
+            encoder = str(data["encoder"])
+            whole = None
+            if "whole_vector" in data and data["whole_vector"].size:  # saved before products were cut out: none
+                whole_colors = data["whole_colors"]
+                whole = cls(data["whole_vector"], whole_colors if whole_colors.size == COLOR_DIM else None, encoder, text)
+            return cls(data["vector"], colors if colors.size == COLOR_DIM else None, encoder, text, whole)
 
 
 class PhotoRanker:
@@ -114,7 +131,11 @@ class PhotoRanker:
 
     def scores(self, query: PhotoQuery, rows: ImageRows) -> np.ndarray:
         """One score per stored photo: cosine + colour histogram and colour-name overlap + category probability
-        (+ name words read on the photo, when it has any)."""
+        (+ name words read on the photo, when it has any); the better of the cut-out product and the whole photo."""
+        own = self._scores(query, rows)
+        return own if query.whole is None else np.maximum(own, self._scores(query.whole, rows))
+
+    def _scores(self, query: PhotoQuery, rows: ImageRows) -> np.ndarray:
         total = np.zeros(len(rows.items), dtype=np.float32)
         if not rows.items:
             return total

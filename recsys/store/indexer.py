@@ -17,6 +17,7 @@ from recsys.encoders.images import ImageError, decode_image
 from recsys.encoders.text import SentenceEncoder
 from recsys.photo.category_model import CategoryModel
 from recsys.photo.colors import color_features, detail_crop, visual_color
+from recsys.photo.segment import isolate_product
 from recsys.store.chroma import ItemStore, catalogue_item
 from recsys.store.photo_fetch import PhotoFetcher
 
@@ -122,7 +123,7 @@ def _photos(batch: list[Item], report: IndexReport, fetcher: PhotoFetcher) -> tu
             data = fetched[item.image] if _is_url(item.image) else Path(item.image).read_bytes()
             if isinstance(data, str):
                 raise OSError(data)
-            pictures.append(decode_image(data))
+            pictures.append(isolate_product(decode_image(data)))  # a shot in a room: the product on white, as queries are
             with_photo.append(item)
         except (OSError, ImageError) as exc:
             why = f"not an image the bot can read ({exc.code})" if isinstance(exc, ImageError) else str(exc)

@@ -1,0 +1,76 @@
+"""The product cut out of a photo taken anywhere — a bed, a floor, a street — and set on a white square, the way the
+catalogue's studio shots show it, so the image vector, the colour reading and the category model see the product and
+not the room. OpenCV's GrabCut (a colour model of the border versus the middle, refined on a graph) does the cutting;
+a photo already on a light studio backdrop is left as it is."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from recsys.photo.colors import _small
+
+SIDE = 200  # GrabCut's working size: about 0.1 s on 2 cores, and enough for the product's outline
+INSET = 0.06  # the border band taken as certainly background
+ITERATIONS = 4
+PADDING = 0.02  # white kept around the product on its square (0.02 vs 0.08: exact @1 0.41 → 0.47, tuning half)
+MIN_SHARE, MAX_SHARE = 0.03, 0.97  # a cut-out smaller or larger than this is not a product found: keep the photo
+
+
+STUDIO_UNIFORM = 0.8  # share of border pixels within 0.06 of the border's median: catalogue shots 0.86-0.95
+STUDIO_LIGHT = 0.6  # the backdrop's darkest channel: white, or white photographed in dim light (0.8)
+
+
+def on_studio_backdrop(image: Image.Image) -> bool:
+    """A plain light backdrop around the product, as catalogue shots have: a light fabric or a pale checked floor is
+    light too but not plain, and is cut away like any other background."""
+    rgb = _small(image)
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    median = np.median(border, axis=0)
+    plain = float(np.mean(np.abs(border - median).max(axis=-1) <= 0.06))
+    return plain >= STUDIO_UNIFORM and float(median.min()) >= STUDIO_LIGHT
+
+
+def isolate_product(image: Image.Image) -> Image.Image:
+    """The product on white, centred on a square; the photo itself when it is a studio shot or nothing was found."""
+    if on_studio_backdrop(image):
+        return image
+    mask = _grabcut(image)
+    if mask is None:
+        return image
+    full = Image.fromarray(mask * 255).resize(image.size, Image.Resampling.BILINEAR)
+    ys, xs = np.nonzero(np.asarray(full) > 127)
+    if len(xs) == 0:
+        return image
+    x0, x1, y0, y1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
+    white = Image.new("RGB", image.size, (255, 255, 255))
+    white.paste(image.convert("RGB"), (0, 0), full)
+    width, height = x1 - x0, y1 - y0
+    side = int(max(width, height) * (1 + 2 * PADDING))
+    square = Image.new("RGB", (side, side), (255, 255, 255))
+    square.paste(white.crop((x0, y0, x1, y1)), ((side - width) // 2, (side - height) // 2))
+    return square
+
+
+def _grabcut(image: Image.Image) -> np.ndarray | None:
+    """0/1 mask of the product at GrabCut's working size, its largest parts only; None when the cut is implausible."""
+    import cv2
+
+    small = image.convert("RGB").copy()
+    small.thumbnail((SIDE, SIDE))
+    bgr = np.ascontiguousarray(np.asarray(small)[:, :, ::-1])
+    h, w = bgr.shape[:2]
+    if min(h, w) < 16:
+        return None
+    mask = np.zeros((h, w), np.uint8)
+    rect = (int(w * INSET), int(h * INSET), max(1, int(w * (1 - 2 * INSET))), max(1, int(h * (1 - 2 * INSET))))
+    background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.grabCut(bgr, mask, rect, background, foreground, ITERATIONS, cv2.GC_INIT_WITH_RECT)
+    product = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(product)
+    if count > 1:  # stray specks of background the colour model took for product
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        keep = 1 + np.flatnonzero(areas >= 0.2 * areas.max())
+        product = np.isin(labels, keep).astype(np.uint8)
+    share = float(product.mean())
+    return product if MIN_SHARE <= share <= MAX_SHARE else None
