@@ -361,3 +361,13 @@ def test_only_a_plain_light_backdrop_counts_as_a_studio_shot(tmp_path: Path) -> 
     path.write_bytes(query.to_bytes())
     again = PhotoQuery.from_file(path)
     assert again.whole is not None and again.whole.vector.shape == (4,)  # a follow-up reads both views again
+
+
+async def test_a_photo_of_several_products_is_answered_for_each_of_them(service: BotService) -> None:
+    """A hoodie and yoga pants side by side on a concrete floor: both are among the suggestions, not four hoodies."""
+    from recsys.photo.shopper_photos import composite_photo
+
+    shot = composite_photo([Image.open(IMAGES / "mh01-gray_main.jpg"), Image.open(IMAGES / "wp10-black_main.jpg")], "tuning", seed=1)
+    reply = await service.handle(Incoming(user_id="several", photos=[jpeg(shot, quality=80)]))
+    kinds = {i.categories[0].split("/")[-1] for i in reply.items}
+    assert {"Hoodies & Sweatshirts", "Pants"} <= kinds, [i.id for i in reply.items]

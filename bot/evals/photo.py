@@ -57,6 +57,14 @@ def _table(report: dict[str, Any]) -> str:
             f"{_LABELS[key]:<22}{shopper['tuning'][key]:>8.3f}{base['tuning'][key]:>10.3f}{shopper['held_out'][key]:>10.3f}"
             f"{base['held_out'][key]:>10.3f}{(f'≥{goal:.2f}' if goal else ''):>8}"
         )
+    composites = report["composites"]
+    lines.append(
+        "scenes with 2-3 products on another background: a product of the scene among the first 4, and the share of its "
+        "products there — "
+        + ", ".join(
+            f"{split} {v['hit_at4_any']:.3f} / {v['hit_at4_per_object']:.3f} ({v['scenes']} scenes)" for split, v in composites.items()
+        )
+    )
     return "\n".join(lines)
 
 

@@ -31,8 +31,8 @@ from recsys.encoders.image import ImageEncoder
 from recsys.encoders.images import decode_image, load_image_file
 from recsys.encoders.text import TextEncoder
 from recsys.photo.search import PhotoQuery, PhotoRanker
-from recsys.photo.shopper_photos import shopper_photo
-from recsys.store.chroma import ItemStore
+from recsys.photo.shopper_photos import composite_photo, shopper_photo
+from recsys.store.chroma import ImageRows, ItemStore
 from recsys.store.indexer import index_items
 
 METRICS = ("same_product_r1", "same_product_r5", "exact_r1", "category_at1", "color_at1", "rephoto_exact_r1")
@@ -130,7 +130,56 @@ def _by_half(scores: np.ndarray, truths: list[Item], items: list[Item]) -> dict:
     return out
 
 
-def run_benchmark(data_dir: Path, n_rephoto: int = 100, seed: int = 0, progress: bool = False, n_shopper: int = 200) -> dict:
+def _composites(items: list[Item], photos: list[Image.Image], n: int, seed: int) -> tuple[list[list[Item]], list[Image.Image]]:
+    """n scenes of two or three products of different kinds, each scene's products all from one half."""
+    rng = random.Random(seed + 2)
+    groups_of = cross_cutting(items)
+    by_split: dict[str, list[int]] = {s: [i for i, item in enumerate(items) if split_of(item.product_id) == s] for s in SPLITS}
+    groups, images = [], []
+    for k in range(n):
+        split = SPLITS[k % 2]
+        picked: list[int] = []
+        for index in rng.sample(by_split[split], len(by_split[split])):
+            if all(kind_of(items[index], groups_of) != kind_of(items[p], groups_of) for p in picked):
+                picked.append(index)
+            if len(picked) == 2 + k % 2:
+                break
+        groups.append([items[i] for i in picked])
+        images.append(composite_photo([photos[i] for i in picked], split, seed * 104_729 + k))
+    return groups, images
+
+
+def _shown_for(query: PhotoQuery, ranker: PhotoRanker, rows: ImageRows, top: int = 4) -> set[str]:
+    """The first `top` distinct products a reply would show: of each product in the photo in turn, as the recommender
+    answers a photo of several (`in_turn`)."""
+    lists = [_ranked_products(np.argsort(-ranker.scores(q, rows), kind="stable"), rows.items, top) for q in query.objects or [query]]
+    shown: list[str] = []
+    for rank in range(top):
+        for products in lists:
+            if rank < len(products) and products[rank] not in shown and len(shown) < top:
+                shown.append(products[rank])
+    return set(shown)
+
+
+def _composite_hits(shown_per_scene: list[set[str]], groups: list[list[Item]]) -> dict:
+    """Per half: any product of the scene among the first 4 distinct products, and the share of its products there."""
+    out = {}
+    for split in SPLITS:
+        rows = [n for n, g in enumerate(groups) if split_of(g[0].product_id) == split]
+        anyone = per_object = 0.0
+        for n in rows:
+            shown = shown_per_scene[n]
+            found = [item.product_id in shown for item in groups[n]]
+            anyone += any(found)
+            per_object += sum(found) / len(found)
+        out[split] = {"hit_at4_any": round(anyone / max(len(rows), 1), 4), "hit_at4_per_object": round(per_object / max(len(rows), 1), 4)}
+        out[split]["scenes"] = len(rows)
+    return out
+
+
+def run_benchmark(
+    data_dir: Path, n_rephoto: int = 100, seed: int = 0, progress: bool = False, n_shopper: int = 200, n_composite: int = 80
+) -> dict:
     """Build an index of the Luma main photos, query it, and return the figures (and the baseline's)."""
     luma = Path(data_dir) / "luma"
     catalogue = luma / "catalog.jsonl"
@@ -165,6 +214,7 @@ def run_benchmark(data_dir: Path, n_rephoto: int = 100, seed: int = 0, progress:
         shopper_picks = sorted(random.Random(seed + 1).sample(range(len(items)), min(n_shopper, len(items))))
         shopper_items = [items[n] for n in shopper_picks]
         shoppers = [shopper_photo(main_photos[n], split_of(items[n].product_id), seed * 7_919 + n) for n in shopper_picks]
+        groups, composites = _composites(items, main_photos, n_composite, seed)
 
         started = time.perf_counter()
         ours, baseline = [], []
@@ -175,12 +225,15 @@ def run_benchmark(data_dir: Path, n_rephoto: int = 100, seed: int = 0, progress:
             with_text += sum(bool(q.text) for q in queries)
             ours.append(np.stack([ranker.scores(q, rows) for q in queries]) if queries else np.zeros((0, len(items))))
             baseline.append(pooled @ baseline_index.T)
+        composite_queries = [PhotoQuery.of_image(im, encoder) for im in composites]
+        composite_shown = [_shown_for(q, ranker, rows) for q in composite_queries]
         per_query_ms = 1000 * (time.perf_counter() - started) / max(len(query_images) + len(rephotos) + len(shoppers), 1)
 
     report = _report(ours[0], query_items, ours[1], rephoto_items, items)
     report.update(
         {
             "shopper_photos": _by_half(ours[2], shopper_items, items),
+            "composites": _composite_hits(composite_shown, groups),
             "baseline": _report(baseline[0], query_items, baseline[1], rephoto_items, items),
             "baseline_shopper_photos": _by_half(baseline[2], shopper_items, items),
             "goals": GOALS,

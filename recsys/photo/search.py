@@ -20,7 +20,7 @@ from recsys.photo.category_model import CategoryModel
 from recsys.photo.colors import COLOR_DIM, color_features, dominant_colors_of, histogram_similarity, name_similarity
 from recsys.photo.names import NameMatcher
 from recsys.photo.ocr import read_text, words
-from recsys.photo.segment import isolate_product
+from recsys.photo.segment import cut_out
 from recsys.ranking.weights import PhotoWeights
 from recsys.store.chroma import ImageRows, ItemStore
 from recsys.store.filters import Filters
@@ -41,18 +41,21 @@ class PhotoQuery:
     encoder: str = ""
     text: tuple[str, ...] = ()
     whole: PhotoQuery | None = None
+    objects: tuple[PhotoQuery, ...] = ()  # each of several separate products in the photo
 
     @classmethod
     def of_image(cls, image: Image.Image, encoder: ImageEncoder | ClipImageEncoder) -> PhotoQuery:
         """Everything the photo search uses, read from one photo: the product cut out of wherever it was taken, and
-        the photo as it is (a close-up filling the frame is better read whole); printed text from the whole photo."""
-        product = isolate_product(image)
+        the photo as it is (a close-up filling the frame is better read whole); each product on its own when there
+        are several; printed text from the whole photo."""
+        product, separate = cut_out(image)
         text = tuple(read_text(image))
         if product is image:
             return cls(encoder.encode([image])[0], color_features(image), encoder.name, text)
-        vectors = encoder.encode([product, image])
+        vectors = encoder.encode([product, image, *separate])
         whole = cls(vectors[1], color_features(image), encoder.name, text)
-        return cls(vectors[0], color_features(product), encoder.name, text, whole)
+        objects = tuple(cls(v, color_features(p), encoder.name) for v, p in zip(vectors[2:], separate, strict=True))
+        return cls(vectors[0], color_features(product), encoder.name, text, whole, objects)
 
     def dominant_colors(self) -> list[tuple[str, float]]:
         return dominant_colors_of(self.colors) if self.colors is not None else []
@@ -69,6 +72,10 @@ class PhotoQuery:
             text=np.array(self.text, dtype=str),
             whole_vector=whole.vector.astype(np.float32) if whole is not None else empty,
             whole_colors=(whole.colors if whole is not None and whole.colors is not None else empty).astype(np.float32),
+            object_vectors=np.stack([o.vector for o in self.objects]).astype(np.float32) if self.objects else empty,
+            object_colors=np.stack([o.colors if o.colors is not None else np.zeros(COLOR_DIM) for o in self.objects]).astype(np.float32)
+            if self.objects
+            else empty,
         )
         return buf.getvalue()
 
@@ -84,7 +91,10 @@ class PhotoQuery:
             if "whole_vector" in data and data["whole_vector"].size:  # saved before products were cut out: none
                 whole_colors = data["whole_colors"]
                 whole = cls(data["whole_vector"], whole_colors if whole_colors.size == COLOR_DIM else None, encoder, text)
-            return cls(data["vector"], colors if colors.size == COLOR_DIM else None, encoder, text, whole)
+            objects: tuple[PhotoQuery, ...] = ()
+            if "object_vectors" in data and data["object_vectors"].size:
+                objects = tuple(cls(v, c, encoder) for v, c in zip(data["object_vectors"], data["object_colors"], strict=True))
+            return cls(data["vector"], colors if colors.size == COLOR_DIM else None, encoder, text, whole, objects)
 
 
 class PhotoRanker:

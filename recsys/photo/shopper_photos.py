@@ -131,3 +131,25 @@ def shopper_photo(studio: Image.Image, split: str, seed: int) -> Image.Image:
     buf = io.BytesIO()
     scene.save(buf, "JPEG", quality=py.randint(30, 60))
     return decode_image(buf.getvalue())
+
+
+def composite_photo(studios: list[Image.Image], split: str, seed: int) -> Image.Image:
+    """Several products side by side in one scene (a flat-lay, a shelf), photographed like `shopper_photo`; kept whole
+    in the frame so each can be found."""
+    rng = np.random.default_rng(seed)
+    py = random.Random(seed)
+    scene = background(split, rng)
+    slot = SIZE // len(studios)
+    for n, studio in enumerate(studios):
+        product = studio.convert("RGB")
+        scale = rng.uniform(0.75, 0.9) * min(slot / product.width, SIZE * 0.8 / product.height)
+        product = product.resize((max(1, int(product.width * scale)), max(1, int(product.height * scale))), Image.Resampling.BICUBIC)
+        left = n * slot + int(rng.integers(0, max(1, slot - product.width)))
+        top = int(rng.integers(int(SIZE * 0.08), max(int(SIZE * 0.08) + 1, SIZE - product.height - int(SIZE * 0.08))))
+        scene.paste(product, (left, top), _product_mask(product))
+    scene = scene.filter(ImageFilter.GaussianBlur(rng.uniform(0.0, 1.0)))
+    scene = ImageEnhance.Brightness(scene).enhance(rng.uniform(0.8, 1.1))
+    scene = scene.resize((py.randint(360, 480),) * 2, Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    scene.save(buf, "JPEG", quality=py.randint(40, 70))
+    return decode_image(buf.getvalue())

@@ -135,6 +135,9 @@ class Recommender:
         """Items that look like a photo (vector, colours, category), refined by an optional caption."""
         if not isinstance(query, PhotoQuery):
             query = PhotoQuery(np.asarray(query, dtype=np.float32))
+        if query.objects:  # several products in the photo: the best matches of each, in turn
+            each = [self.search_image_vector(o, filters, profile, k, caption, terms) for o in query.objects]
+            return in_turn(each, k)
         ranked = self.photo_ranker.rank(query, self._exclusions(filters, profile), self.settings.candidates)
         # Blend on the items' text vectors so taste and diversity work the same way as for text.
         text_vectors = self.store.text_vectors([item.id for item, _ in ranked])
@@ -244,3 +247,15 @@ class Recommender:
 
 def _under(path: str, category: str) -> bool:
     return bool(path) and (path == category or path.startswith(category + "/") or category.startswith(path + "/"))
+
+
+def in_turn(lists: Sequence[list[Recommendation]], k: int) -> list[Recommendation]:
+    """The first of each list, then the second of each, …: k in all, no product twice."""
+    out: list[Recommendation] = []
+    products: set[str] = set()
+    for rank in range(max((len(x) for x in lists), default=0)):
+        for recs in lists:
+            if rank < len(recs) and recs[rank].item.product_id not in products and len(out) < k:
+                out.append(recs[rank])
+                products.add(recs[rank].item.product_id)
+    return out
