@@ -1,7 +1,8 @@
-"""Spoken shopping requests for `recbot eval voice`: written from the catalogue (its kinds, colours and prices), spoken by
-espeak-ng in several voices, speeds and pitches, and scored by what the bot's parser reads from the transcript — the
-kind, the colour and the budget heard right — against what it reads from the written request. Half the requests are
-for tuning the decoding, half held out (by a hash of the text)."""
+"""Spoken shopping requests for `recbot eval voice`: written from the catalogue (its kinds, colours, prices and
+currency) in English, since espeak-ng's voices used here are English ones; spoken in several voices, speeds and
+pitches, and scored by what the bot's parser reads from the transcript — the kind, the colour and the budget heard
+right — against what it reads from the written request. Half the requests are for tuning the decoding, half held out
+(by a hash of the text)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,15 @@ import numpy as np
 
 from bot.understanding.constraints import parse
 from bot.understanding.vocabulary import Vocabulary
+from bot.voice.hints import money_word
 
 # (voice, words a minute, pitch 0-99): a plain American voice, a fast low British one, a slow high one
 VOICES = (("en-us", 150, 50), ("en-gb", 185, 30), ("en-us+f3", 125, 70))
 TEMPLATES = (  # kinds as the catalogue names them ("pants", "fitness equipment"): a singular would be odd for some
-    "I'm looking for {color} {kinds} under {price} dollars",
-    "do you have {color} {kinds} for less than {price} dollars",
-    "show me {kinds} in {color}, my budget is {price} dollars",
-    "{color} {kinds} please, nothing over {price} dollars",
+    "I'm looking for {color} {kinds} under {price} {money}",
+    "do you have {color} {kinds} for less than {price} {money}",
+    "show me {kinds} in {color}, my budget is {price} {money}",
+    "{color} {kinds} please, nothing over {price} {money}",
 )
 SPLITS = ("tuning", "held_out")
 
@@ -47,13 +49,14 @@ def requests(vocabulary: Vocabulary, kinds: int = 8, per_kind: int = 3) -> list[
     every kind in `per_kind` wordings, colours and voices."""
     stocked = [(k, p) for k, _, p in vocabulary.kinds if p][:kinds]
     colors = [c.lower() for c in vocabulary.colors]
+    money = money_word(vocabulary)  # the catalogue's currency, as a shopper says it
     out = []
     for n in range(len(stocked) * per_kind if colors else 0):
         kind, price = stocked[n % len(stocked)]
         kinds_word = re.split(vocabulary.lang.kind_separators, kind.lower())[0]  # "Bras & Tanks" → "bras"
         budget = max(10, int(math.ceil(price * (0.8 + 0.2 * (n % 3)) / 10) * 10))
         template = TEMPLATES[n % len(TEMPLATES)]
-        text = template.format(color=colors[n % len(colors)], kinds=kinds_word, price=budget)
+        text = template.format(color=colors[n % len(colors)], kinds=kinds_word, price=budget, money=money)
         out.append(SpokenRequest(text, split_of(text), VOICES[(n // len(stocked)) % len(VOICES)]))
     return out
 

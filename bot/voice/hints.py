@@ -26,5 +26,9 @@ def catalogue_hints(vocabulary: Vocabulary) -> dict[str, str]:
     words += colors[: MAX_WORDS - len(words)]
     if not words:
         return {}
-    money = get_currency_name(vocabulary.currency, count=2, locale=lang.locale).lower().split()[-1]  # "US dollars" → "dollars"
-    return {lang.code: ", ".join(words) + (f", {money}" if money else "")}
+    return {lang.code: ", ".join([*words, money_word(vocabulary)])}
+
+
+def money_word(vocabulary: Vocabulary) -> str:
+    """What a shopper says for the catalogue's money, in its language: "US dollars" → "dollars", "euros"."""
+    return get_currency_name(vocabulary.currency, count=2, locale=vocabulary.lang.locale).lower().split()[-1]

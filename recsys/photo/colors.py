@@ -36,7 +36,8 @@ def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return h, s, mx
 
 
-def _small(img: Image.Image) -> np.ndarray:
+def small_rgb(img: Image.Image) -> np.ndarray:
+    """The photo at most 96 px a side, as floats in 0..1: colour needs few pixels."""
     small = img.convert("RGB").copy()
     small.thumbnail((_SIDE, _SIDE), Image.Resampling.BILINEAR)
     return np.asarray(small, dtype=np.float32) / 255.0
@@ -91,7 +92,7 @@ def foreground_mask(rgb: np.ndarray) -> np.ndarray:
 def detail_crop(img: Image.Image) -> Image.Image:
     """A close-up of the product's upper middle (chest of a top, waist of trousers, front of a bag):
     indexed beside the whole shot, so a customer's close-up photo has something alike to match."""
-    rgb = normalise_light(_small(img))
+    rgb = normalise_light(small_rgb(img))
     ys, xs = np.nonzero(foreground_mask(rgb))
     if len(ys) == 0:
         return img
@@ -104,7 +105,7 @@ def detail_crop(img: Image.Image) -> Image.Image:
 
 def garment_pixels(img: Image.Image) -> np.ndarray:
     """The product's pixels as an (N, 3) float array in 0..1."""
-    rgb = normalise_light(_small(img))
+    rgb = normalise_light(small_rgb(img))
     return rgb[foreground_mask(rgb)]
 
 

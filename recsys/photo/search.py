@@ -63,19 +63,21 @@ class PhotoQuery:
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
         empty = np.zeros(0, dtype=np.float32)
-        whole = self.whole
+
+        def colors_of(query: PhotoQuery | None) -> np.ndarray:
+            return query.colors.astype(np.float32) if query is not None and query.colors is not None else empty
+
+        objects = self.objects
         np.savez(
             buf,
             vector=self.vector.astype(np.float32),
-            colors=(self.colors if self.colors is not None else empty).astype(np.float32),
+            colors=colors_of(self),
             encoder=np.array(self.encoder),
             text=np.array(self.text, dtype=str),
-            whole_vector=whole.vector.astype(np.float32) if whole is not None else empty,
-            whole_colors=(whole.colors if whole is not None and whole.colors is not None else empty).astype(np.float32),
-            object_vectors=np.stack([o.vector for o in self.objects]).astype(np.float32) if self.objects else empty,
-            object_colors=np.stack([o.colors if o.colors is not None else np.zeros(COLOR_DIM) for o in self.objects]).astype(np.float32)
-            if self.objects
-            else empty,
+            whole_vector=self.whole.vector.astype(np.float32) if self.whole is not None else empty,
+            whole_colors=colors_of(self.whole),
+            object_vectors=np.stack([o.vector for o in objects]).astype(np.float32) if objects else empty,
+            object_colors=np.stack([colors_of(o) for o in objects]) if objects else empty,  # each read by of_image
         )
         return buf.getvalue()
 

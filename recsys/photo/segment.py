@@ -5,10 +5,11 @@ a photo already on a light studio backdrop is left as it is."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from PIL import Image
 
-from recsys.photo.colors import _small
+from recsys.photo.colors import small_rgb
 
 SIDE = 200  # GrabCut's working size: about 0.1 s on 2 cores, and enough for the product's outline
 INSET = 0.06  # the border band taken as certainly background
@@ -25,7 +26,7 @@ STUDIO_LIGHT = 0.6  # the backdrop's darkest channel: white, or white photograph
 def on_studio_backdrop(image: Image.Image) -> bool:
     """A plain light backdrop around the product, as catalogue shots have: a light fabric or a pale checked floor is
     light too but not plain, and is cut away like any other background."""
-    rgb = _small(image)
+    rgb = small_rgb(image)
     border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
     median = np.median(border, axis=0)
     plain = float(np.mean(np.abs(border - median).max(axis=-1) <= 0.06))
@@ -43,20 +44,14 @@ def cut_out(image: Image.Image, most: int = 3) -> tuple[Image.Image, list[Image.
     comes back as it is, with no separate products."""
     if on_studio_backdrop(image):
         return image, []
-    mask = _grabcut(image)
-    if mask is None:
+    found = _grabcut(image)
+    if found is None:
         return image, []
+    mask, parts = found
     whole = _on_white(image, mask)
     if whole is None:
         return image, []
-    import cv2
-
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
-    areas = stats[1:, cv2.CC_STAT_AREA] if count > 1 else np.zeros(0)
-    parts = [1 + int(n) for n in np.argsort(-areas)[:most] if areas[n] >= SEPARATE_SHARE * mask.size]
-    if len(parts) < 2:
-        return whole, []
-    separate = [cut for n in parts if (cut := _on_white(image, (labels == n).astype(np.uint8))) is not None]
+    separate = [cut for part in parts[:most] if part.mean() >= SEPARATE_SHARE and (cut := _on_white(image, part)) is not None]
     return whole, separate if len(separate) > 1 else []
 
 
@@ -76,10 +71,9 @@ def _on_white(image: Image.Image, mask: np.ndarray) -> Image.Image | None:
     return square
 
 
-def _grabcut(image: Image.Image) -> np.ndarray | None:
-    """0/1 mask of the product at GrabCut's working size, its largest parts only; None when the cut is implausible."""
-    import cv2
-
+def _grabcut(image: Image.Image) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    """(0/1 mask of the product at GrabCut's working size, its largest parts apart, largest first); stray specks the
+    colour model took for product are left out. None when the cut is implausible."""
     small = image.convert("RGB").copy()
     small.thumbnail((SIDE, SIDE))
     bgr = np.ascontiguousarray(np.asarray(small)[:, :, ::-1])
@@ -92,9 +86,11 @@ def _grabcut(image: Image.Image) -> np.ndarray | None:
     cv2.grabCut(bgr, mask, rect, background, foreground, ITERATIONS, cv2.GC_INIT_WITH_RECT)
     product = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(product)
-    if count > 1:  # stray specks of background the colour model took for product
-        areas = stats[1:, cv2.CC_STAT_AREA]
-        keep = 1 + np.flatnonzero(areas >= 0.2 * areas.max())
-        product = np.isin(labels, keep).astype(np.uint8)
+    if count < 2:
+        return None
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    kept = [1 + int(n) for n in np.argsort(-areas) if areas[n] >= 0.2 * areas.max()]
+    parts = [(labels == n).astype(np.uint8) for n in kept]
+    product = np.maximum.reduce(parts)
     share = float(product.mean())
-    return product if MIN_SHARE <= share <= MAX_SHARE else None
+    return (product, parts) if MIN_SHARE <= share <= MAX_SHARE else None
