@@ -11,6 +11,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from adapters import log_redaction
 from adapters.config import Config, load_config
 from bot.config import ConfigError
 from recsys.catalogue.loading import FORMATS
@@ -19,6 +20,7 @@ log = logging.getLogger("recbot")
 
 
 def _setup_logging(config: Config) -> None:
+    log_redaction.install()  # before the first record: tokens and passwords never reach a log line, at any level
     logging.basicConfig(level=config.logging.level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "chromadb", "sentence_transformers", "implicit"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -5,9 +5,8 @@ and voice notes are turned into text turns or answered directly."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-import re
-import unicodedata
 from collections.abc import Collection, Mapping
 
 from PIL import Image
@@ -33,6 +32,7 @@ from bot.profile.store import ProfileStore
 from bot.understanding.constraints import parse
 from bot.understanding.lang import DEFAULT, Language
 from bot.understanding.statements import attribute_words, reaction, read_statements
+from bot.understanding.typed_text import clean, looks_like_code, negative_amount
 from bot.understanding.vocabulary import Vocabulary
 from bot.voice.errors import SpeechError
 from bot.voice.hints import catalogue_hints
@@ -45,7 +45,6 @@ from recsys.ranking.weights import Weights
 
 log = logging.getLogger(__name__)
 ASKS_FOR_ITEMS = {"search", "refine", "cheaper", "pricier", "more_like", "details", "more_results", "recommend"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
 
 
 class BotService:
@@ -144,6 +143,7 @@ class BotService:
     # -- the one entry point ---------------------------------------------------------------------------------
     async def handle(self, incoming: Incoming) -> Reply:
         """Answer one message; never raises for anything a user can send."""
+        incoming = dataclasses.replace(incoming, text=clean(incoming.text))  # one normal form, whatever the platform
         user = UserKey(incoming.platform, incoming.user_id)
         conversation = self.thread_id(incoming)
         words = incoming.text if incoming.command is None and incoming.feedback is None and incoming.voice is None else ""
@@ -176,11 +176,15 @@ class BotService:
         return f"{incoming.platform}:{incoming.conversation_id or incoming.user_id}:{incoming.user_id}"
 
     async def _text(self, user: UserKey, incoming: Incoming, text: str, lang: Language, note: str = "") -> Reply:
-        text, cut = self._clean(text)
-        if not text:
-            assert self.vocabulary is not None
-            return Reply(text=lang.say("empty_message", **self.vocabulary.shop_words(lang)), error="empty")
+        text, cut = self._cut(text)
         assert self._turns is not None and self.vocabulary is not None
+        if not text:
+            return Reply(text=lang.say("empty_message", **self.vocabulary.shop_words(lang)), error="empty")
+        if looks_like_code(text):
+            log.info("code-like message from %s not searched", user)
+            return Reply(text=lang.say("code_like", **self.vocabulary.shop_words(lang)), error="not_a_request")
+        if negative_amount(text, *lang.money(self.vocabulary.currency)):
+            return Reply(text=lang.say("negative_price"), error="bad_price")
         reacted = await self._reaction(user, incoming, text, lang)
         if reacted is not None:
             return reacted
@@ -219,9 +223,8 @@ class BotService:
     def _currency(self) -> str:
         return self.vocabulary.currency if self.vocabulary is not None else self.config.catalogue.currency
 
-    def _clean(self, text: str) -> tuple[str, bool]:
-        text = unicodedata.normalize("NFC", text or "")
-        text = _CONTROL.sub(" ", text).strip()
+    def _cut(self, text: str) -> tuple[str, bool]:
+        text = clean(text).strip()
         limit = self.config.chat.max_text_chars
         return (text[:limit], True) if len(text) > limit else (text, False)
 
@@ -232,8 +235,13 @@ class BotService:
         except ImageError as exc:
             log.info("unusable photo from %s: %s", user, exc.code)
             return Reply(text=lang.image_problem(exc.code, exc.data), error="bad_image")
-        caption, _ = self._clean(incoming.text)
-        return await self._turns.run(user, self.thread_id(incoming), f"{tag} {caption}".strip(), lang)
+        caption, cut = self._cut(incoming.text)
+        if looks_like_code(caption) or negative_amount(caption, *lang.money(self._currency())):
+            caption = ""  # the photo alone is the request; what the caption said gets no say in it
+        reply = await self._turns.run(user, self.thread_id(incoming), f"{tag} {caption}".strip(), lang)
+        if cut:
+            reply.text = f"{lang.say('cut_caption', limit=self.config.chat.max_text_chars)}\n{reply.text}"
+        return reply
 
     async def _voice(self, user: UserKey, incoming: Incoming, lang: Language) -> Reply:
         """Transcribe off the event loop, then treat the words exactly as typed text."""

@@ -131,6 +131,44 @@ def test_bad_input_gets_a_clear_reply_and_nothing_crashes(data_dir: Path) -> Non
     assert reset["error"] is None
 
 
+def test_hostile_lines_under_a_strict_locale_each_get_one_clear_reply(data_dir: Path) -> None:
+    """Issue 17: an invalid UTF-8 byte under PYTHONIOENCODING=utf-8:strict ended the chat (and lost the lines before
+    it); /photo /dev/zero read without a limit; /photo on a FIFO hung; /forget alice erased the caller's data."""
+    fifo = data_dir / "pipe"
+    os.mkfifo(fifo)
+    lines = [
+        b"a bag",
+        b"a hood\xff\xfeie under $50",
+        b"/photo /dev/zero",
+        f"/photo {fifo}".encode(),
+        f"/voice {data_dir}".encode(),
+        b"/like 24-MB01",
+        b"/forget alice",
+        b"/forget",
+        b"a tee",
+    ]
+    env = {**os.environ, "RECBOT_STORAGE__DIR": str(data_dir), "RECBOT_LOGGING__LEVEL": "WARNING", "RECBOT_LLM__PROVIDER": "rules"}
+    env |= {"PYTHONIOENCODING": "utf-8:strict", "LC_ALL": "C"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "chat", "--json", "--user", "carol"],
+        input=b"".join(line + b"\n" for line in lines),
+        capture_output=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    replies = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert len(replies) == len(lines), proc.stderr[-2000:]
+    bag, bad_bytes, zero, pipe, folder, like, forget_alice, forget, tee = replies
+    assert bag["items"] and tee["items"]
+    assert bad_bytes["items"] and all(i["price"] <= 50 for i in bad_bytes["items"])
+    assert zero["error"] == pipe["error"] == folder["error"] == "not_a_file" and "regular file" in zero["text"]
+    assert like["error"] is None
+    assert forget_alice["error"] == "confirm_needed" and "only erases your own" in forget_alice["text"]
+    assert forget["error"] == "confirm_needed" and "/forget yes" in forget["text"]
+    assert b"Traceback" not in proc.stderr
+
+
 def test_a_chinese_conversation_on_the_english_catalogue(data_dir: Path) -> None:
     hello, first, blue, details, similar, cheaper, french = chat(
         data_dir,

@@ -223,7 +223,7 @@ async def test_forget_erases_events_model_rows_and_stored_versions(tmp_path: Pat
             chart.verify()
             assert chart.size[0] > 400
 
-        gone = await service.handle(Incoming(user_id="7", platform="telegram", command=Command("forget")))
+        gone = await service.handle(Incoming(user_id="7", platform="telegram", command=Command("forget", "yes")))
         assert "3 events erased" in gone.text
         assert service.log.reactions(UserKey("telegram", "7")) == ([], [])
         assert "telegram:7" not in service.recommender.scorer.users

@@ -109,7 +109,7 @@ async def test_a_stated_profile_outlives_conversations_and_restarts(config: Conf
         await say(again, "I'm shopping for my husband")
         hoodies = await say(again, "a warm hoodie")
         assert sum(i.categories[0].startswith("Men/") for i in hoodies.items) > len(hoodies.items) / 2
-        await again.handle(Incoming(user_id="p1", command=Command("forget")))
+        await again.handle(Incoming(user_id="p1", command=Command("forget", "yes")))
         assert "haven't told me" in (await again.handle(Incoming(user_id="p1", command=Command("profile")))).text
     finally:
         await again.close()
@@ -166,7 +166,7 @@ async def test_forget_on_one_linked_account_erases_the_shared_profile(service: B
     await service.handle(Incoming(**a, text="I never wear orange"))
     code = _code((await service.handle(Incoming(**a, command=Command("link")))).text)
     await service.handle(Incoming(**b, command=Command("link", code)))
-    await service.handle(Incoming(**b, command=Command("forget")))
+    await service.handle(Incoming(**b, command=Command("forget", "yes")))
     for who in (a, b):
         assert "haven't told me" in (await service.handle(Incoming(**who, command=Command("profile")))).text
     assert "isn't linked" in (await service.handle(Incoming(**a, command=Command("unlink")))).text

@@ -74,7 +74,7 @@ async def test_feedback_is_stored_before_it_is_acknowledged(service: BotService)
 async def test_forget_erases_memory_and_feedback(service: BotService) -> None:
     await service.handle(Incoming(user_id="u2", text="a blue tee"))
     await service.handle(Incoming(user_id="u2", command=Command("like", "MH01-Gray")))
-    reply = await service.handle(Incoming(user_id="u2", command=Command("forget")))
+    reply = await service.handle(Incoming(user_id="u2", command=Command("forget", "yes")))
     assert "forgot" in reply.text
     assert service.log.reactions(UserKey("terminal", "u2")) == ([], [])
     after = await service.handle(Incoming(user_id="u2", text="cheaper"))

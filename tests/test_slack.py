@@ -367,12 +367,18 @@ async def test_recbot_stats_refuses_a_non_admin_and_answers_an_admin(rig: Rig, c
     assert "Users:" in words(await rig.response(hook))
 
 
-async def test_recbot_forget_erases_the_users_feedback(rig: Rig) -> None:
+async def test_recbot_forget_asks_first_then_erases_the_users_feedback(rig: Rig) -> None:
     await rig.dm("a bag")
     first = await rig.reply_to(DM)
     await rig.click(first, DM, "recbot_like", cards(first)[0][0])
     await rig.fake.wait_for(lambda: rig.fake.calls_to("chat.update"))
     hook, _ = await rig.command("forget")
+    assert "/forget yes" in (await rig.response(hook)).params["text"]
+    assert rig.service.log.reactions(UserKey("slack", USER))[0]  # nothing erased yet
+    hook, _ = await rig.command("forget alice")
+    assert "only erases your own" in (await rig.response(hook)).params["text"]
+    assert rig.service.log.reactions(UserKey("slack", USER))[0]
+    hook, _ = await rig.command("forget yes")
     assert "forgot" in (await rig.response(hook)).params["text"]
     assert rig.service.log.reactions(UserKey("slack", USER)) == ([], [])
 

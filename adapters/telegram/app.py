@@ -251,7 +251,7 @@ async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await _edit_text(query.edit_message_text(lang.say("forget_kept")))
         return
     await query.answer(lang.say("forgetting"))
-    reply = await _handler(context).handle(_incoming(update, command=Command("forget")))
+    reply = await _handler(context).handle(_incoming(update, command=Command("forget", "yes")))
     await _edit_text(query.edit_message_text(reply.text))
 
 

@@ -20,6 +20,7 @@ from recsys.catalogue.items import Item
 log = logging.getLogger(__name__)
 
 FeedbackHandler = Callable[[UserKey, Feedback, Language], Awaitable[Reply]]
+CONFIRM = frozenset({"yes", "y", "confirm", "确认", "确定", "是", "是的"})  # `/forget yes` in either language
 
 
 class Commands:
@@ -53,6 +54,9 @@ class Commands:
                 await self.memory.delete(thread)
                 return Reply(text=lang.say("reset_done"))
             case "forget":
+                answer = command.args.strip().lower()
+                if answer not in CONFIRM:  # erasure is for good: asked first, and only ever of the caller's own data
+                    return Reply(text=lang.say("forget_own_only" if answer else "forget_confirm"), error="confirm_needed")
                 await self.memory.forget(user)
                 removed = await asyncio.to_thread(self.feedback.forget, user)
                 await asyncio.to_thread(self.profiles.forget, user)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.understanding.lang import DEFAULT, Language
+from bot.understanding.typed_text import IMPLAUSIBLE, clean
 from bot.understanding.vocabulary import Vocabulary
 
 Intent = Literal[
@@ -62,7 +63,7 @@ class Request:
 
 def parse(text: str, vocab: Vocabulary, item_ids: Collection[str] | None = None, lang: Language = DEFAULT) -> Request:
     """Read a message against the catalogue's vocabulary, with the language's words and patterns."""
-    raw = " ".join(text.split())
+    raw = " ".join(clean(text).split())
     if not raw:
         return Request("empty")
     low = lang.prepare(raw, vocab)
@@ -101,6 +102,8 @@ def parse(text: str, vocab: Vocabulary, item_ids: Collection[str] | None = None,
             if m:  # a bare "$60 hoodie" is a budget
                 req.max_price = float(m.group(1) or m.group(2))
                 low = low[: m.start()] + " " + low[m.end() :]
+    if req.max_price is not None and req.max_price >= IMPLAUSIBLE:
+        req.max_price = None  # "under 1e308 dollars": money is no object
 
     # -- colours: negated ones first, so "not black" never counts as asking for black ------------
     color_alt = "|".join(re.escape(c) for c in vocab.color_words(lang))
