@@ -19,5 +19,9 @@ class Handler(Protocol):
     async def handle(self, incoming: Incoming) -> Reply:
         """Answer one message, button press or command; never raises for anything a user can send."""
 
+    async def first_delivery(self, key: str) -> bool:
+        """True the first time a platform delivery with this key (a request signature, an event or update id) arrives;
+        False for a replay or a redelivery. Kept in the event database, so it holds across restarts and workers."""
+
     def item_photo(self, item_id: str) -> str | None:
         """The photo (a local path or a URL) of a catalogue item; None for an unknown item or one without a photo."""

@@ -18,6 +18,7 @@ from bot.agent.tools import build_tools
 from bot.agent.turns import TurnRunner
 from bot.catalogue_setup import open_catalogue
 from bot.config import BotConfig
+from bot.deliveries import Deliveries
 from bot.languages import LanguagePicker
 from bot.learning.demo_history import seed_for_config
 from bot.learning.feedback import FeedbackLog, UserKey
@@ -61,6 +62,7 @@ class BotService:
         self.cf = ServingModel(config.training, self.log, self.root / "models" / "cf", self._known_items)
         self.memory = ConversationMemory(self.root / "memory.sqlite")
         self.profiles = ProfileStore(self.log.engine)
+        self.deliveries = Deliveries(self.log.engine)
         self.materials: frozenset[str] = frozenset()  # the catalogue's attribute words, for "I'm allergic to wool"
         self.commands = Commands(self.memory, self.log, self.cf, self.item, self.admins, self._feedback, self.profiles, self._currency)
         self._turns: TurnRunner | None = None
@@ -131,6 +133,9 @@ class BotService:
 
     def item(self, item_id: str) -> Item | None:
         return self.recommender.item(item_id) if self.recommender is not None else None
+
+    async def first_delivery(self, key: str) -> bool:
+        return await asyncio.to_thread(self.deliveries.first_time, key)
 
     def item_photo(self, item_id: str) -> str | None:
         item = self.item(item_id)

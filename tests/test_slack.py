@@ -155,7 +155,7 @@ async def open_rig(config: Config, service: BotService | FakeHandler | None = No
         service = new_bot(config)
         await service.start(progress=False)
     client = make_client(BOT_TOKEN, fake.base_url)
-    runner = await start_http(build_app(service, client, SECRET, config.slack.public_url), config.slack, port=0, photos=service)
+    runner = await start_http(build_app(service, client, SECRET, config.slack.public_url), config.slack, service, SECRET, port=0)
     host, port = runner.addresses[0][:2]
     try:
         async with aiohttp.ClientSession() as http:

@@ -24,7 +24,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import ACTION_PATTERN, ACTIONS, render, with_reaction
+from adapters.slack.blocks import ACTION_PATTERN, ACTIONS, escape, render, with_reaction
 from adapters.slack.files import FileProblem, attach_files
 from bot.handler import Handler
 from bot.messages import Command, Feedback, Incoming, Reply
@@ -58,35 +58,17 @@ class SlackBot:
         return self.locales[user]
 
 
-class RecentIds:
-    """The last few thousand event ids, so a redelivered event (X-Slack-Retry-Num) is answered once."""
-
-    def __init__(self, size: int = 5000) -> None:
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._size = size
-
-    def add(self, key: str) -> bool:
-        """True the first time a key is seen."""
-        if key in self._ids:
-            return False
-        self._ids[key] = None
-        if len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-        return True
-
-
 def build_app(handler: Handler, client: AsyncWebClient, signing_secret: str | None = None, public_url: str | None = None) -> AsyncApp:
     """The Bolt app: DMs, @mentions, file shares, the feedback buttons and `/recbot`, all answered by `handler`;
     `public_url` as in `adapters.slack.blocks.card_image_url`."""
     bot = SlackBot(handler, public_url)
     # Without a secret (Socket Mode) HTTP requests must still fail verification, so use one nobody knows.
     app = AsyncApp(client=client, signing_secret=signing_secret or secrets.token_hex(32), name="recbot")
-    seen = RecentIds()
 
     @app.middleware
     async def skip_redeliveries(body: dict[str, Any], request: Any, next: Any) -> BoltResponse | None:
         event_id = body.get("event_id")
-        if event_id and not seen.add(event_id):
+        if isinstance(event_id, str) and event_id and not await handler.first_delivery(f"slack:event:{event_id}"):
             retry = request.headers.get("x-slack-retry-num", ["?"])[0]
             log.info("ignoring redelivery %s of event %s", retry, event_id)
             return BoltResponse(status=200, body="")
@@ -100,7 +82,7 @@ def build_app(handler: Handler, client: AsyncWebClient, signing_secret: str | No
 
     @app.event("app_mention")
     async def mention(event: dict[str, Any], context: Any, client: AsyncWebClient) -> None:
-        if event.get("channel", "").startswith("D") or not _from_a_person(event):
+        if _text(event.get("channel")).startswith("D") or not _from_a_person(event):
             return  # a mention inside a DM arrives as a message too
         await answer(bot, client, event, context.bot_user_id, threaded=True)
 
@@ -118,81 +100,142 @@ def build_app(handler: Handler, client: AsyncWebClient, signing_secret: str | No
 
 
 def _from_a_person(event: dict[str, Any]) -> bool:
-    return event.get("subtype") in _USER_SUBTYPES and not event.get("bot_id") and bool(event.get("user"))
+    return event.get("subtype") in _USER_SUBTYPES and not event.get("bot_id") and _text(event.get("user")) != ""
+
+
+def _text(value: Any) -> str:
+    """A payload field that should be a string: anything else (missing, a number, a list) reads as empty."""
+    return value if isinstance(value, str) else ""
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+# -- Slack payload → Incoming: pure, and total (anything malformed is None, never an exception) ------------------------
+@dataclass(frozen=True)
+class Where:
+    """Where a reply goes: the channel, and the thread to answer in (None: the channel itself)."""
+
+    channel: str
+    thread_ts: str | None = None
+
+
+def message_incoming(event: Any, bot_user_id: str | None, threaded: bool, hint: str | None = None) -> tuple[Incoming, Where] | None:
+    """A DM or an @mention → (the Incoming, where to answer); None for an event without a user, channel or ts."""
+    if not isinstance(event, dict):
+        return None
+    channel, user, ts = _text(event.get("channel")), _text(event.get("user")), _text(event.get("ts"))
+    if not (channel and user and ts):
+        return None
+    thread_ts = _text(event.get("thread_ts")) or None
+    conversation = f"{channel}:{thread_ts or ts}" if threaded else channel
+    text = clean_text(_text(event.get("text")), bot_user_id)
+    incoming = Incoming(user_id=user, platform="slack", conversation_id=conversation, text=text, language=hint)
+    return incoming, Where(channel, (thread_ts or ts) if threaded else thread_ts)
+
+
+def action_incoming(body: Any, action: Any, hint: str | None = None) -> tuple[Incoming, Where, dict[str, Any]] | None:
+    """A 👍 / 👎 / More like this press → (the Incoming, the card's thread, the card's message); None when malformed."""
+    if not isinstance(body, dict) or not isinstance(action, dict) or _text(action.get("action_id")) not in ACTIONS:
+        return None
+    user = _text((body.get("user") or {}).get("id")) if isinstance(body.get("user"), dict) else ""
+    channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+    container = body.get("container") if isinstance(body.get("container"), dict) else {}
+    where = _text(channel.get("id")) or _text(container.get("channel_id"))
+    item_id = _text(action.get("value")).strip()
+    if not (user and where and item_id):
+        return None
+    message = body.get("message") if isinstance(body.get("message"), dict) else {}
+    thread_ts = _text(message.get("thread_ts")) or _text(message.get("ts")) or None
+    conversation = where if where.startswith("D") else f"{where}:{thread_ts}"
+    feedback = Feedback(ACTIONS[action["action_id"]], item_id)
+    incoming = Incoming(user_id=user, platform="slack", conversation_id=conversation, feedback=feedback, language=hint)
+    return incoming, Where(where, thread_ts), message
+
+
+def command_incoming(command: Any, hint: str | None = None) -> Incoming | None:
+    """`/recbot NAME ARGS` → an Incoming with the Command; None without a user."""
+    if not isinstance(command, dict) or not _text(command.get("user_id")):
+        return None
+    name, _, args = _text(command.get("text")).strip().partition(" ")
+    name = name.lower().lstrip("/") or "help"
+    channel = _text(command.get("channel_id")) or None
+    user = command["user_id"]
+    return Incoming(user_id=user, platform="slack", conversation_id=channel, command=Command(name, args.strip()), language=hint)
 
 
 # -- handlers: Slack event → Incoming → the bot → Block Kit -------------------------------------------------
 async def answer(bot: SlackBot, client: AsyncWebClient, event: dict[str, Any], bot_user_id: str | None, threaded: bool) -> None:
     """A DM or an @mention (with any shared files) → one `Incoming` → one reply, in a thread for mentions."""
-    channel, user, ts = event["channel"], event["user"], event["ts"]
-    thread_ts = event.get("thread_ts")
-    conversation = f"{channel}:{thread_ts or ts}" if threaded else channel
-    reply_in = (thread_ts or ts) if threaded else thread_ts
-    text = clean_text(event.get("text", ""), bot_user_id)
-    hint = await bot.locale_of(client, user)
-    incoming = Incoming(user_id=user, platform="slack", conversation_id=conversation, text=text, language=hint)
-    if event.get("files"):
+    read = message_incoming(event, bot_user_id, threaded)
+    if read is None:
+        log.info("ignored a Slack message event without a user, channel or ts")
+        return
+    incoming, where = read
+    user = incoming.user_id
+    hint = incoming.language = await bot.locale_of(client, user)
+    files = event.get("files")
+    if files:
         try:
-            await attach_files(incoming, event["files"], client)
+            await attach_files(incoming, _list(files), client)
         except FileProblem as exc:
             log.info("file from %s not used: %s", user, exc.code)
             problem = language(hint).file_problem(exc.code, exc.data)
-            await post_reply(client, channel, Reply(text=problem, error=exc.code, language=language(hint).code), reply_in)
+            await post_reply(client, where.channel, Reply(text=problem, error=exc.code, language=language(hint).code), where.thread_ts)
             return
     reply = await bot.handler.handle(incoming)
     log.info(
         "slack %s from %s: %d items%s", "mention" if threaded else "DM", user, len(reply.items), f", {reply.error}" if reply.error else ""
     )
-    await post_reply(client, channel, reply, reply_in, bot.public_url)
+    await post_reply(client, where.channel, reply, where.thread_ts, bot.public_url)
 
 
 async def on_feedback(bot: SlackBot, client: AsyncWebClient, respond: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
     """👍 / 👎 mark the card in place; "More like this" posts new items in the card's thread."""
-    user = body["user"]["id"]
-    channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
-    message = body.get("message") or {}
-    thread_ts = message.get("thread_ts") or message.get("ts")
-    conversation = channel if channel.startswith("D") else f"{channel}:{thread_ts}"
-    kind = ACTIONS[action["action_id"]]
-    feedback = Feedback(kind, action.get("value", ""))
-    hint = await bot.locale_of(client, user)
-    incoming = Incoming(user_id=user, platform="slack", conversation_id=conversation, feedback=feedback, language=hint)
+    read = action_incoming(body, action)
+    if read is None:
+        log.info("ignored a malformed button press")
+        return
+    incoming, where, message = read
+    assert incoming.feedback is not None
+    feedback, user = incoming.feedback, incoming.user_id
+    incoming.language = await bot.locale_of(client, user)
     reply = await bot.handler.handle(incoming)
-    log.info("slack %s on %s from %s%s", kind, feedback.item_id, user, f": {reply.error}" if reply.error else "")
+    log.info("slack %s on %s from %s%s", feedback.action, feedback.item_id, user, f": {reply.error}" if reply.error else "")
     if reply.error or not message.get("ts"):
-        await respond(text=reply.text, response_type="ephemeral", replace_original=False)
-    elif kind == "more_like_this":
-        await post_reply(client, channel, reply, thread_ts, bot.public_url)
+        await respond(text=escape(reply.text), response_type="ephemeral", replace_original=False)
+    elif feedback.action == "more_like_this":
+        await post_reply(client, where.channel, reply, where.thread_ts, bot.public_url)
     else:
         try:
             await client.chat_update(
-                channel=channel,
+                channel=where.channel,
                 ts=message["ts"],
-                text=message.get("text", ""),
-                blocks=with_reaction(message.get("blocks", []), feedback.item_id, reply.text),
+                text=_text(message.get("text")),
+                blocks=with_reaction(_list(message.get("blocks")), feedback.item_id, reply.text),
             )
         except SlackApiError as exc:
             log.warning("chat.update failed (%s); answering ephemerally", exc.response.get("error"))
-            await respond(text=reply.text, response_type="ephemeral", replace_original=False)
+            await respond(text=escape(reply.text), response_type="ephemeral", replace_original=False)
 
 
 async def on_command(bot: SlackBot, client: AsyncWebClient, respond: Any, command: dict[str, Any]) -> None:
     """`/recbot NAME ARGS` → `Command`; the answer is ephemeral (only the caller sees it)."""
-    name, _, args = (command.get("text") or "").strip().partition(" ")
-    name = name.lower().lstrip("/") or "help"
-    channel = command.get("channel_id")
-    hint = await bot.locale_of(client, command["user_id"])
-    incoming = Incoming(
-        user_id=command["user_id"], platform="slack", conversation_id=channel, command=Command(name, args.strip()), language=hint
-    )
+    incoming = command_incoming(command)
+    if incoming is None or incoming.command is None:
+        log.info("ignored a slash command without a user")
+        return
+    name = incoming.command.name
+    incoming.language = await bot.locale_of(client, incoming.user_id)
     reply = await bot.handler.handle(incoming)
-    log.info("slack /recbot %s from %s%s", name, command["user_id"], f": {reply.error}" if reply.error else "")
+    log.info("slack /recbot %s from %s%s", name, incoming.user_id, f": {reply.error}" if reply.error else "")
     if name in {"help", "start"} and not reply.error:
         reply.text = f"{reply.text}\n{language(reply.language).say('slack_help')}"
     text, blocks = render(reply, bot.public_url)
     await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
-    if reply.attachment and channel:
-        await upload_attachment(client, channel, reply, None)
+    if reply.attachment and incoming.conversation_id:
+        await upload_attachment(client, incoming.conversation_id, reply, None)
 
 
 async def post_reply(client: AsyncWebClient, channel: str, reply: Reply, thread_ts: str | None, public_url: str | None = None) -> None:

@@ -33,7 +33,7 @@ def escape(text: str) -> str:
 
 
 def plain(text: str) -> str:
-    """Plain text for places Slack shows verbatim (fallback text, button labels)."""
+    """Plain text for places Slack shows verbatim (button labels, alt text)."""
     return html.unescape(text)
 
 
@@ -108,10 +108,11 @@ def render(reply: Reply, public_url: str | None = None) -> tuple[str, list[dict[
         blocks.append({"type": "divider"})
         blocks.extend(card_blocks(n, item, lang, public_url))
     listing = [
-        f"{n}. {plain(i.name)}" + (f" — {p}" if (p := lang.price(i.price, i.currency, exact=True)) else "")
+        f"{n}. {escape(i.name)}" + (f" — {p}" if (p := lang.price(i.price, i.currency, exact=True)) else "")
         for n, i in enumerate(reply.items, start=1)
     ]
-    fallback = _cut("\n".join([plain(intro or reply.text), *listing]), FALLBACK_LIMIT)
+    # the top-level text is mrkdwn too (notifications, screen readers): escaped, so "<!channel>" a user typed stays text
+    fallback = _cut("\n".join([escape(intro or reply.text), *listing]), FALLBACK_LIMIT)
     return fallback, blocks
 
 

@@ -55,6 +55,8 @@ async def attach_files(incoming: Incoming, files: list[dict[str, Any]], client: 
     """Download shared images (→ photos) and the first audio clip (→ voice) into `incoming`."""
     unusable: list[str] = []
     for file in files:
+        if not isinstance(file, dict) or not isinstance(file.get("id"), str):
+            raise FileProblem("file_info_failed")  # a file entry Slack would never send: nothing to fetch
         if file.get("file_access") == "check_file_info" or not file.get("url_private"):
             try:
                 file = (await client.files_info(file=file["id"]))["file"]

@@ -31,6 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.config import Config, SlackConfig
 from adapters.slack.app import build_app
 from adapters.slack.images import add_image_route, start_image_server
+from adapters.slack.requests import request_guard
 from bot.config import ConfigError
 from bot.handler import Handler
 
@@ -105,12 +106,14 @@ async def check_app_token(client: AsyncWebClient, app_token: str) -> None:
         raise ConfigError(f"cannot reach the Slack API at {client.base_url}: {exc}") from exc
 
 
-async def start_http(app: AsyncApp, slack: SlackConfig, port: int | None = None, photos: Handler | None = None) -> web.AppRunner:
-    """Serve events, actions and the slash command on slack.host:slack.port at slack.path (Bolt verifies signatures),
-    and the catalogue's photos beside them when `slack.public_url` is set."""
+async def start_http(app: AsyncApp, slack: SlackConfig, bot: Handler, signing_secret: str, port: int | None = None) -> web.AppRunner:
+    """Serve events, actions and the slash command on slack.host:slack.port at slack.path, each request checked first
+    (adapters/slack/requests.py: signature, shape, replays), and the catalogue's photos beside them when
+    `slack.public_url` is set."""
     web_app = app.web_app(path=slack.path, port=slack.port)
-    if slack.public_url and photos is not None:
-        add_image_route(web_app, photos)
+    web_app.middlewares.append(request_guard(signing_secret, bot, slack.path))
+    if slack.public_url:
+        add_image_route(web_app, bot)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, slack.host, slack.port if port is None else port).start()
@@ -147,7 +150,8 @@ async def run(config: Config, tokens: SlackTokens, bot: Handler, stop: asyncio.E
             handler = await start_socket_mode(app, tokens.app)  # type: ignore[arg-type]
             log.info("recbot is on Slack as @%s in %s (Socket Mode)", identity.get("user"), identity.get("team"))
         else:
-            runner = await start_http(app, slack, photos=bot)
+            assert tokens.signing_secret is not None  # SlackTokens.from_env refuses HTTP mode without it
+            runner = await start_http(app, slack, bot, tokens.signing_secret)
             log.info("recbot is on Slack as @%s; listening on http://%s:%s%s", identity.get("user"), slack.host, slack.port, slack.path)
         await stop.wait()
     finally:

@@ -29,6 +29,7 @@ class FakeHandler:
         self.admins = {platform: set(ids) for platform, ids in (admins or {}).items()}
         self.transcript = transcript
         self.received: list[Incoming] = []
+        self.deliveries: set[str] = set()  # in memory here; BotService keeps them in the event database
         self.started = self.closed = False
 
     async def start(self, progress: bool = True) -> None:
@@ -36,6 +37,11 @@ class FakeHandler:
 
     async def close(self) -> None:
         self.closed = True
+
+    async def first_delivery(self, key: str) -> bool:
+        first = key not in self.deliveries
+        self.deliveries.add(key)
+        return first
 
     def item_photo(self, item_id: str) -> str | None:
         item = ITEMS.get(item_id)
