@@ -15,7 +15,6 @@ Every handler turns an update into one `Incoming`, asks the bot (a `bot.handler.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import sys
@@ -26,6 +25,7 @@ from telegram import (
     Audio,
     BotCommand,
     BotCommandScopeChat,
+    CallbackQuery,
     Document,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -36,7 +36,7 @@ from telegram import (
     Voice,
 )
 from telegram.constants import ChatAction, ChatType, FileSizeLimit
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -49,9 +49,11 @@ from telegram.ext import (
     PicklePersistence,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from adapters.config import Config
 from adapters.telegram.render import Renderer, chat_action
+from adapters.telegram.updates import GuardedBot
 from bot.handler import Handler
 from bot.messages import Command, Feedback, Incoming, Reply
 from bot.understanding.lang import Language, language
@@ -120,14 +122,19 @@ def build_application(config: Config, token: str, handler: Handler) -> Applicati
         store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=False, callback_data=True),
         update_interval=10,
     )
+    bot = GuardedBot(  # an update it cannot read is skipped, not refetched forever (adapters/telegram/updates.py)
+        token,
+        base_url=tg.base_url,
+        base_file_url=tg.base_file_url,
+        arbitrary_callback_data=BUTTONS_KEPT,
+        rate_limiter=AIORateLimiter(max_retries=3),  # waits out 429s (retry_after) and keeps under flood limits
+        request=HTTPXRequest(connection_pool_size=256),  # what ApplicationBuilder gives its own bot
+        get_updates_request=HTTPXRequest(),
+    )
     application = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(tg.base_url)
-        .base_file_url(tg.base_file_url)
-        .arbitrary_callback_data(BUTTONS_KEPT)
+        .bot(bot)
         .persistence(persistence)
-        .rate_limiter(AIORateLimiter(max_retries=3))  # waits out 429s (retry_after) and keeps under flood limits
         .concurrent_updates(True)  # a slow turn in one chat never holds up another
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -232,7 +239,10 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/forget asks first: it erases the conversation and every 👍/👎 for good."""
-    user_id, lang = update.effective_user.id, _lang(update)
+    user_id, lang = _sender_id(update), _lang(update)
+    if update.effective_message.text.split(maxsplit=1)[1:]:  # "/forget alice": the bot says it only erases one's own
+        await _answer(update, context, _incoming(update, command=Command(*_command_parts(update.effective_message.text))))
+        return
     choices = [
         InlineKeyboardButton(lang.say("forget.yes" if yes else "forget.no"), callback_data=ForgetChoice(yes, user_id))
         for yes in (True, False)
@@ -244,13 +254,13 @@ async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query, lang = update.callback_query, _lang(update)
     choice: ForgetChoice = query.data  # type: ignore[assignment]
     if choice.asker != query.from_user.id:
-        await query.answer(lang.say("only_the_asker"), show_alert=True)
+        await _toast(query, lang.say("only_the_asker"), alert=True)
         return
     if not choice.yes:
-        await query.answer()
+        await _toast(query)
         await _edit_text(query.edit_message_text(lang.say("forget_kept")))
         return
-    await query.answer(lang.say("forgetting"))
+    await _toast(query, lang.say("forgetting"))
     reply = await _handler(context).handle(_incoming(update, command=Command("forget", "yes")))
     await _edit_text(query.edit_message_text(reply.text))
 
@@ -261,31 +271,30 @@ async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     feedback: Feedback = query.data  # type: ignore[assignment]
     incoming = _incoming(update, feedback=feedback)
     if feedback.action == "more_like_this":
-        await query.answer(_lang(update).say("looking_for_more"))
+        await _toast(query, _lang(update).say("looking_for_more"))
         await _answer(update, context, incoming)
         return
-    reply = await _handler(context).handle(incoming)
-    await query.answer(_toast(reply.text), show_alert=reply.error is not None)
-    if reply.error is None:
+    reply = await _handler(context).handle(incoming)  # stored before it is acknowledged
+    await _toast(query, reply.text, alert=reply.error is not None)
+    if reply.error is None and query.message is not None:
         keyboard = _renderer(context).keyboard(feedback.item_id, language(reply.language), pressed=feedback.action)
         await _edit_text(query.edit_message_reply_markup(keyboard))
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button whose data is gone (older than the last BUTTONS_KEPT keyboards, or lost with the buttons' file)."""
-    await update.callback_query.answer(_lang(update).say("button_expired"), show_alert=True)
+    await _toast(update.callback_query, _lang(update).say("button_expired"), alert=True)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log it; tell the user something went wrong rather than staying silent."""
     log.error("error while handling an update", exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update) or _chat_id(update) is None:
         return
     if update.callback_query is not None:
-        with contextlib.suppress(TelegramError):  # already answered, or too old to answer
-            await update.callback_query.answer()
+        await _toast(update.callback_query)
     try:
-        await context.bot.send_message(update.effective_chat.id, _lang(update).say("internal_error"))
+        await context.bot.send_message(_chat_id(update), _lang(update).say("internal_error"))
     except TelegramError as exc:
         log.warning("could not tell the user about the error: %s", exc)
 
@@ -304,13 +313,27 @@ def _renderer(context: ContextTypes.DEFAULT_TYPE) -> Renderer:
     return context.bot_data["renderer"]
 
 
+def _sender_id(update: Update) -> int:
+    """Who sent it: the user, or the chat a message was sent on behalf of (an anonymous group admin, a channel)."""
+    sender = update.effective_user or update.effective_sender
+    return sender.id if sender is not None else _chat_id(update) or 0
+
+
+def _chat_id(update: Update) -> int | None:
+    """Where to answer: the chat, or the user's private chat for a button on an inline message (no chat there)."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return update.effective_user.id if update.effective_user is not None else None
+
+
 def _incoming(update: Update, **fields: Any) -> Incoming:
     chat = update.effective_chat
+    user = update.effective_user
     return Incoming(
-        user_id=str(update.effective_user.id),
+        user_id=str(_sender_id(update)),
         platform="telegram",
         conversation_id=str(chat.id) if chat is not None else None,
-        language=update.effective_user.language_code,
+        language=user.language_code if user is not None else None,
         private=chat is None or chat.type == ChatType.PRIVATE,
         **fields,
     )
@@ -318,16 +341,25 @@ def _incoming(update: Update, **fields: Any) -> Incoming:
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: Incoming) -> None:
     """Ask the bot with "typing…" showing, then render the reply."""
-    async with chat_action(context.bot, update.effective_chat.id, ChatAction.TYPING):
+    async with chat_action(context.bot, _chat_id(update), ChatAction.TYPING):
         reply = await _handler(context).handle(incoming)
     await _send(update, context, reply)
 
 
 async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
-    chat = update.effective_chat
+    chat, chat_id = update.effective_chat, _chat_id(update)
+    if chat_id is None:
+        log.warning("no chat to answer update %s in", update.update_id)
+        return
     message = update.effective_message if update.callback_query is None else None
-    quote = message.message_id if message is not None and chat.type != ChatType.PRIVATE else None  # in groups, say whom we answer
-    await _renderer(context).send(context.bot, chat.id, reply, reply_to=quote)
+    in_group = chat is not None and chat.type != ChatType.PRIVATE
+    quote = message.message_id if message is not None and in_group else None  # in groups, say whom we answer
+    try:
+        await _renderer(context).send(context.bot, chat_id, reply, reply_to=quote)
+    except Forbidden as exc:  # "More like this" on an inline message from someone who never opened a chat with the bot
+        log.info("cannot write to chat %s: %s", chat_id, exc.message)
+        if update.callback_query is not None:
+            await _toast(update.callback_query, _lang(update).say("open_a_chat"), alert=True)
 
 
 async def _download(media: PhotoSize | Document | Voice | Audio, lang: Language) -> bytes | Reply:
@@ -361,9 +393,15 @@ def _command_parts(words: str) -> tuple[str, str]:
     return head[1:].split("@", 1)[0].lower(), args.strip()
 
 
-def _toast(words: str) -> str:
-    """Callback answers show at most 200 characters."""
-    return words if len(words) <= 200 else words[:199] + "…"
+async def _toast(query: CallbackQuery, words: str | None = None, alert: bool = False) -> None:
+    """Answer a button press (at most 200 characters show). A press answered late fails with "query is too old":
+    what the press did is done and stored, so that is logged, never shown to the user as an error."""
+    if words is not None and len(words) > 200:
+        words = words[:199] + "…"
+    try:
+        await query.answer(words, show_alert=alert)
+    except TelegramError as exc:
+        log.info("could not answer button press %s: %s", query.id, exc.message)
 
 
 def _kind(message: Message) -> str:

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, ReplyParameters
 from telegram.constants import ChatAction, MessageLimit
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 
 from bot.messages import Feedback, FeedbackAction, ItemCard, Reply
 from bot.understanding.lang import Language, language
@@ -142,14 +142,14 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def chat_action(bot: Bot, chat_id: int, action: str = ChatAction.TYPING) -> AsyncIterator[None]:
-    """Keep "typing…" (or another action) showing while the body runs."""
+async def chat_action(bot: Bot, chat_id: int | None, action: str = ChatAction.TYPING) -> AsyncIterator[None]:
+    """Keep "typing…" (or another action) showing while the body runs (nothing to show without a chat)."""
 
     async def keep_showing() -> None:
-        while True:
+        while chat_id is not None:
             try:
                 await bot.send_chat_action(chat_id, action)
-            except NetworkError as exc:  # a lost "typing…" is cosmetic
+            except TelegramError as exc:  # a lost "typing…" is cosmetic
                 log.debug("chat action failed: %s", exc)
             await asyncio.sleep(CHAT_ACTION_EVERY_S)
 

@@ -11,14 +11,17 @@ import asyncio
 import logging
 import os
 import re
+import signal
 import sys
 from typing import Any
 
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application
 
 from adapters.config import Config
 from adapters.telegram.app import ALLOWED_UPDATES, build_application
+from adapters.telegram.webhook import start_webhook
 from bot.config import ConfigError
 from bot.handler import Handler
 
@@ -60,10 +63,30 @@ def serve(config: Config, handler: Handler) -> int:
         return 2
     application = build_application(config, token, handler)
     if hook is not None:
-        application.run_webhook(**hook)
+        asyncio.run(run_webhook(application, hook))
     else:
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
+
+
+async def run_webhook(application: Application, hook: dict[str, Any], stop: asyncio.Event | None = None) -> None:
+    """What `Application.run_webhook` does, with our own webhook server (adapters/telegram/webhook.py), until `stop`
+    is set or SIGINT/SIGTERM arrives."""
+    if stop is None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    async with application:  # initialize … shutdown
+        await application.post_init(application)  # type: ignore[misc]
+        runner = await start_webhook(application, hook)
+        await application.start()
+        log.info("Telegram webhook on http://%s:%s/%s", hook["listen"], hook["port"], hook["url_path"])
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+            await application.stop()
+    await application.post_shutdown(application)  # type: ignore[misc]
 
 
 async def check_bot_api(config: Config, token: str) -> str | None:
