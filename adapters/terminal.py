@@ -53,8 +53,9 @@ def read_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | Reply:
     and opening never blocks (O_NONBLOCK: a FIFO with no writer would otherwise wait forever)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        return Reply(text=LANG.say("path_unreadable", path=str(path), why=str(exc.strerror or exc)), error="file_unreadable")
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return Reply(text=LANG.say("path_unreadable", path=repr(str(path))[1:-1], why=why), error="file_unreadable")
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

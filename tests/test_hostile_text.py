@@ -3,12 +3,15 @@ The regressions use the exact inputs of the issue; the property tests throw arbi
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.terminal import parse_line
 from bot.learning.feedback import UserKey
-from bot.messages import Command, Feedback, Incoming
+from bot.messages import Command, Feedback, Incoming, Reply
 from bot.service import BotService
 from bot.understanding.constraints import parse
 from bot.understanding.lang import DEFAULT as EN
@@ -145,3 +148,15 @@ def test_the_text_and_price_parsers_take_any_text(text: str) -> None:
         assert request.max_price is None or 0 <= request.max_price < 1e12
         negative_amount(cleaned, *lang.money("USD"))
     looks_like_code(cleaned)
+
+
+@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120).map(lambda s: s.replace("\n", " ")))
+@settings(max_examples=300, deadline=None)
+def test_the_terminal_command_parser_takes_any_line(line: str) -> None:
+    for typed in (line, "/" + line, "/photo " + line, "/voice " + line):
+        if typed.startswith(("/photo ", "/voice ")) and "/dev/" in typed:
+            continue  # reading devices is refused, but not what this property is about
+        parsed = asyncio.run(parse_line(typed, "u"))
+        assert isinstance(parsed, (Incoming, Reply))
+        if isinstance(parsed, Incoming) and parsed.command is not None:
+            assert parsed.command.name == parsed.command.name.lower()

@@ -16,7 +16,6 @@ Every handler turns an update into one `Incoming`, asks the bot (a `bot.handler.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +52,7 @@ from telegram.request import HTTPXRequest
 
 from adapters.config import Config
 from adapters.telegram.render import Renderer, chat_action
-from adapters.telegram.updates import GuardedBot
+from adapters.telegram.updates import GuardedBot, command_parts, content_kind, reply_chat, sender_id, without_mention
 from bot.handler import Handler
 from bot.messages import Command, Feedback, Incoming, Reply
 from bot.understanding.lang import Language, language
@@ -181,7 +180,7 @@ async def post_shutdown(application: Application) -> None:
 # -- handlers ------------------------------------------------------------------------------------------------
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    words = _without_mention(message.text or "", context.bot.username)
+    words = without_mention(message.text or "", context.bot.username)
     replied = message.reply_to_message
     item = _renderer(context).card_item(replied.chat.id, replied.message_id) if replied is not None else None  # "love it" on a card
     await _answer(update, context, _incoming(update, text=words, reply_to_item=item))
@@ -191,7 +190,7 @@ async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A photo (the largest size) or an image sent as a file; the caption refines the search."""
     message = update.effective_message
     media: PhotoSize | Document = message.photo[-1] if message.photo else message.document  # type: ignore[assignment]
-    caption = _without_mention(message.caption or "", context.bot.username)
+    caption = without_mention(message.caption or "", context.bot.username)
     async with chat_action(context.bot, update.effective_chat.id, ChatAction.TYPING):
         data = await _download(media, _lang(update))
         if isinstance(data, Reply):
@@ -217,20 +216,20 @@ async def voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, locations, contacts, videos, other files: say what works instead."""
-    kind = _kind(update.effective_message)
+    kind = content_kind(update.effective_message)
     log.info("unsupported %s from %s", kind, update.effective_user.id if update.effective_user else "?")
     await _send(update, context, Reply(text=_lang(update).say("unsupported_content"), error="unsupported"))
 
 
 async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start, /help, /reset, /profile, /link, /like, /dislike, /stats, /retrain: the bot answers (and checks admins)."""
-    name, args = _command_parts(update.effective_message.text or "")
+    name, args = command_parts(update.effective_message.text or "")
     await _answer(update, context, _incoming(update, command=Command(name, args)))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    name, args = _command_parts(message.text or "")
+    name, args = command_parts(message.text or "")
     addressed = message.text.split()[0].lower().endswith(f"@{context.bot.username}".lower())
     if message.chat.type != ChatType.PRIVATE and not addressed:
         return  # in a group, a bare /something is probably meant for another bot
@@ -239,9 +238,9 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/forget asks first: it erases the conversation and every 👍/👎 for good."""
-    user_id, lang = _sender_id(update), _lang(update)
+    user_id, lang = sender_id(update), _lang(update)
     if update.effective_message.text.split(maxsplit=1)[1:]:  # "/forget alice": the bot says it only erases one's own
-        await _answer(update, context, _incoming(update, command=Command(*_command_parts(update.effective_message.text))))
+        await _answer(update, context, _incoming(update, command=Command(*command_parts(update.effective_message.text))))
         return
     choices = [
         InlineKeyboardButton(lang.say("forget.yes" if yes else "forget.no"), callback_data=ForgetChoice(yes, user_id))
@@ -289,12 +288,12 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log it; tell the user something went wrong rather than staying silent."""
     log.error("error while handling an update", exc_info=context.error)
-    if not isinstance(update, Update) or _chat_id(update) is None:
+    if not isinstance(update, Update) or reply_chat(update) is None:
         return
     if update.callback_query is not None:
         await _toast(update.callback_query)
     try:
-        await context.bot.send_message(_chat_id(update), _lang(update).say("internal_error"))
+        await context.bot.send_message(reply_chat(update), _lang(update).say("internal_error"))
     except TelegramError as exc:
         log.warning("could not tell the user about the error: %s", exc)
 
@@ -313,24 +312,11 @@ def _renderer(context: ContextTypes.DEFAULT_TYPE) -> Renderer:
     return context.bot_data["renderer"]
 
 
-def _sender_id(update: Update) -> int:
-    """Who sent it: the user, or the chat a message was sent on behalf of (an anonymous group admin, a channel)."""
-    sender = update.effective_user or update.effective_sender
-    return sender.id if sender is not None else _chat_id(update) or 0
-
-
-def _chat_id(update: Update) -> int | None:
-    """Where to answer: the chat, or the user's private chat for a button on an inline message (no chat there)."""
-    if update.effective_chat is not None:
-        return update.effective_chat.id
-    return update.effective_user.id if update.effective_user is not None else None
-
-
 def _incoming(update: Update, **fields: Any) -> Incoming:
     chat = update.effective_chat
     user = update.effective_user
     return Incoming(
-        user_id=str(_sender_id(update)),
+        user_id=str(sender_id(update)),
         platform="telegram",
         conversation_id=str(chat.id) if chat is not None else None,
         language=user.language_code if user is not None else None,
@@ -341,13 +327,13 @@ def _incoming(update: Update, **fields: Any) -> Incoming:
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: Incoming) -> None:
     """Ask the bot with "typing…" showing, then render the reply."""
-    async with chat_action(context.bot, _chat_id(update), ChatAction.TYPING):
+    async with chat_action(context.bot, reply_chat(update), ChatAction.TYPING):
         reply = await _handler(context).handle(incoming)
     await _send(update, context, reply)
 
 
 async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
-    chat, chat_id = update.effective_chat, _chat_id(update)
+    chat, chat_id = update.effective_chat, reply_chat(update)
     if chat_id is None:
         log.warning("no chat to answer update %s in", update.update_id)
         return
@@ -384,15 +370,6 @@ async def _edit_text(edit: Any) -> None:
         log.debug("edit failed: %s", exc.message)
 
 
-def _without_mention(words: str, username: str) -> str:
-    return re.sub(rf"@{re.escape(username)}\b", " ", words, flags=re.IGNORECASE).strip() if username else words
-
-
-def _command_parts(words: str) -> tuple[str, str]:
-    head, _, args = words.strip().partition(" ")
-    return head[1:].split("@", 1)[0].lower(), args.strip()
-
-
 async def _toast(query: CallbackQuery, words: str | None = None, alert: bool = False) -> None:
     """Answer a button press (at most 200 characters show). A press answered late fails with "query is too old":
     what the press did is done and stored, so that is logged, never shown to the user as an error."""
@@ -402,10 +379,3 @@ async def _toast(query: CallbackQuery, words: str | None = None, alert: bool = F
         await query.answer(words, show_alert=alert)
     except TelegramError as exc:
         log.info("could not answer button press %s: %s", query.id, exc.message)
-
-
-def _kind(message: Message) -> str:
-    for kind in ("sticker", "location", "venue", "contact", "video", "video_note", "animation", "document", "poll", "dice"):
-        if getattr(message, kind, None):
-            return kind
-    return "message"

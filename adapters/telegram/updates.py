@@ -11,9 +11,10 @@ its updates with the same `read_update`.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from telegram import Bot, Update
+from telegram import Bot, Message, Update
 from telegram.ext import ExtBot
 
 log = logging.getLogger(__name__)
@@ -46,3 +47,33 @@ class GuardedBot(ExtBot):  # type: ignore[type-arg]
             elif isinstance(raw, dict) and isinstance(raw.get("update_id"), int):
                 readable.append({"update_id": raw["update_id"]})  # an empty update: the offset moves past it
         return readable
+
+
+# -- reading an update: who sent it, where to answer, what it says ----------------------------------------------
+def sender_id(update: Update) -> int:
+    """Who sent it: the user, or the chat a message was sent on behalf of (an anonymous group admin, a channel)."""
+    sender = update.effective_user or update.effective_sender
+    return sender.id if sender is not None else reply_chat(update) or 0
+
+
+def reply_chat(update: Update) -> int | None:
+    """Where to answer: the chat, or the user's private chat for a button on an inline message (no chat there)."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return update.effective_user.id if update.effective_user is not None else None
+
+
+def without_mention(words: str, username: str) -> str:
+    return re.sub(rf"@{re.escape(username)}\b", " ", words, flags=re.IGNORECASE).strip() if username else words
+
+
+def command_parts(words: str) -> tuple[str, str]:
+    head, _, args = words.strip().partition(" ")
+    return head[1:].split("@", 1)[0].lower(), args.strip()
+
+
+def content_kind(message: Message) -> str:
+    for kind in ("sticker", "location", "venue", "contact", "video", "video_note", "animation", "document", "poll", "dice"):
+        if getattr(message, kind, None):
+            return kind
+    return "message"

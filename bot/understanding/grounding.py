@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 
 from recsys.catalogue.items import Item
+from recsys.catalogue.sanitise import has_link, speaks_to_a_model
 
 log = logging.getLogger(__name__)
 _ID = re.compile(r"[^\W_](?:[\w.-]*[^\W_])?")  # an id-like token: letters, digits, "-", "_" and "." inside
@@ -66,7 +67,12 @@ def ungrounded_items(text: str, allowed_ids: Collection[str], catalogue: Mapping
 
 
 def ground_text(text: str, allowed_ids: Collection[str], catalogue: Mapping[str, Item], fallback: Callable[[], str]) -> str:
-    """Keep the model's text when it is grounded; otherwise answer from the tool results alone."""
+    """Keep the model's text when it is grounded; otherwise answer from the tool results alone. A shop assistant's
+    reply never sends the shopper elsewhere or passes on instructions: a link, a web address or an instruction in it
+    means text it read (a catalogue row, a message) steered it, so that reply is not given either."""
+    if has_link(text) or speaks_to_a_model(text):
+        log.warning("reply had a link or instructions in it; answering from tool results instead: %r", text[:200])
+        return fallback()
     bad = ungrounded_items(text, allowed_ids, catalogue)
     if not bad:
         return text

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from recsys.catalogue import shopify, woocommerce
 from recsys.catalogue.csv_files import read_csv
 from recsys.catalogue.items import Item, category_path
+from recsys.catalogue.sanitise import as_data
 
 Format = Literal["auto", "generic", "shopify", "woocommerce"]
 FORMATS: tuple[Format, ...] = ("auto", "generic", "shopify", "woocommerce")
@@ -128,6 +129,27 @@ def parse_price(text: str) -> float | None:
     return float(cleaned)
 
 
+def _as_data(row: _Row) -> tuple[dict[str, Any], bool]:
+    """The row's texts with every sentence that speaks to a model left out (recsys/catalogue/sanitise.py), and
+    whether there was one; a category or attribute that was nothing else is dropped."""
+    name, a = as_data(row.name)
+    description, b = as_data(row.description)
+    categories, spoke = [], a or b
+    for path in row.categories:
+        parts = [as_data(part) for part in path.split("/")]
+        spoke = spoke or any(dropped for _, dropped in parts)
+        if all(part for part, _ in parts):
+            categories.append("/".join(part for part, _ in parts))
+    attributes = {}
+    for key, value in row.attributes.items():
+        kept, dropped = as_data(value)
+        spoke = spoke or dropped
+        if kept:
+            attributes[key] = kept
+    text = {"name": name, "description": description, "categories": tuple(categories), "attributes": attributes}
+    return text, spoke
+
+
 def load_catalogue(path: Path, format: Format = "auto", category_separator: str | None = None) -> LoadResult:
     """Read a catalogue file in `format` (auto: JSONL by its suffix, a CSV by its header); invalid rows are reported
     with their line number and skipped."""
@@ -155,17 +177,23 @@ def load_catalogue(path: Path, format: Format = "auto", category_separator: str 
         if row.id in seen:
             problems.append(RowProblem(line_no, f"duplicate id {row.id!r} (first on line {seen[row.id]}); later row wins", False))
             del by_id[row.id]
+        text, spoke = _as_data(row)
+        if not text["name"]:
+            problems.append(RowProblem(line_no, "the name is instructions to a model, not a product name; row skipped"))
+            continue
+        if spoke:
+            problems.append(RowProblem(line_no, "text that speaks to a model (instructions, not product words) was left out", False))
         seen[row.id] = line_no
         by_id[row.id] = Item(
             id=row.id,
-            name=html.unescape(row.name),  # "HeatTech&trade;" → "HeatTech™"
+            name=html.unescape(text["name"]),  # "HeatTech&trade;" → "HeatTech™"
             price=row.price,
-            description=row.description,
-            categories=tuple(row.categories),
+            description=text["description"],
+            categories=text["categories"],
             color=row.color.strip().title() if row.color else None,
             image=image,
             parent_id=row.parent_id,
-            attributes=row.attributes,
+            attributes=text["attributes"],
             sizes=tuple(dict.fromkeys(row.sizes)),
             links=tuple(i for i in dict.fromkeys(row.links) if i != row.id),
         )

@@ -47,6 +47,7 @@ from bot.models.tool_calls import ParsedCall, parse_tool_calls
 from bot.understanding.constraints import parse
 from bot.understanding.lang.zh_words import COLORS
 from bot.understanding.vocabulary import Vocabulary
+from recsys.catalogue.sanitise import has_link, speaks_to_a_model
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +217,8 @@ class LocalChatModel(RespondingChatModel):
         lead = lead.strip().strip('"').strip()
         if not lead or "\n" in lead or len(lead) > 200 or "```" in lead or "{" in lead or re.search(r"\d", lead):
             return None
+        if has_link(lead) or speaks_to_a_model(lead) or re.search(r"\b(?:visit|go to|click|contact|call|email)\b", lead.lower()):
+            return None  # an assistant introducing results sends no one anywhere
         returned = {str(i.get("id", "")).lower() for i in items}
         low = lead.lower()
         for item_id in self.known_ids():
