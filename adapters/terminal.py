@@ -6,6 +6,7 @@ Interactive by default; with `--json`, every stdin line gets exactly one JSON li
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -38,7 +39,9 @@ async def parse_line(line: str, user_id: str) -> Incoming | Reply:
             parts = args.split()
         if not parts:
             return Reply(text=LANG.usage(name), error="missing_argument")
-        path = Path(parts[0]).expanduser()
+        path = Path(parts[0])
+        with contextlib.suppress(RuntimeError):  # "~nosuchuser/photo.jpg": read as written, refused as a missing file
+            path = path.expanduser()
         data = await asyncio.to_thread(read_file, path)
         if isinstance(data, Reply):
             return data

@@ -39,6 +39,7 @@ from bot.voice.errors import SpeechError
 from bot.voice.hints import catalogue_hints
 from bot.voice.speech import SpeechToText
 from recsys.catalogue.items import DEMO_EXAMPLES, Item
+from recsys.catalogue.sanitise import speaks_to_a_model
 from recsys.cf.scorer import CFScorer
 from recsys.encoders.images import ImageError
 from recsys.ranking.recommender import Recommender, RecommenderSettings
@@ -188,6 +189,9 @@ class BotService:
         if looks_like_code(text):
             log.info("code-like message from %s not searched", user)
             return Reply(text=lang.say("code_like", **self.vocabulary.shop_words(lang)), error="not_a_request")
+        if speaks_to_a_model(text):  # "ignore all previous instructions…": a shop assistant just says what it does
+            log.info("message from %s addressed to a model, not a shop", user)
+            return Reply(text=lang.say("offtopic", **self.vocabulary.shop_words(lang)), error="not_a_request")
         if negative_amount(text, *lang.money(self.vocabulary.currency)):
             return Reply(text=lang.say("negative_price"), error="bad_price")
         reacted = await self._reaction(user, incoming, text, lang)

@@ -426,3 +426,20 @@ async def test_a_spoken_request_is_answered_with_the_kind_and_budget_heard(start
     reply = await service.handle(Incoming(user_id="v1", voice=audio.read_bytes(), voice_mime="audio/wav"))
     assert "hoodies" in (reply.transcript or "").lower()
     assert reply.items and all("Hoodies & Sweatshirts" in i.categories[0] and i.price <= 50 for i in reply.items)
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
+async def test_a_voice_note_after_a_photo_is_a_request_of_its_own(start_service, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17: a spoken request after a photo starts a new search; it does not narrow the photo's."""
+    from bot.evals.spoken_requests import SpokenRequest, speak
+    from bot.messages import Incoming
+    from recsys.catalogue.items import DEMO_CATALOGUE
+
+    service = await start_service()
+    photo = await service.handle(Incoming(user_id="v2", photos=[(DEMO_CATALOGUE.parent / "images" / "mh01-black_main.jpg").read_bytes()]))
+    assert photo.items and all("Hoodies" in i.categories[0] for i in photo.items[:2])
+    audio = speak(SpokenRequest("show me water bottles", "tuning", ("en-us", 160, 50)), tmp_path)
+    reply = await service.handle(Incoming(user_id="v2", voice=audio.read_bytes(), voice_mime="audio/wav"))
+    assert "bottle" in (reply.transcript or "").lower()
+    assert reply.items and "Bottle" in reply.items[0].name and "look like your photo" not in reply.text
+    assert not any("Hoodies" in i.categories[0] for i in reply.items), "nothing of the photo's search is kept"

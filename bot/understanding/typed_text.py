@@ -2,7 +2,7 @@
 letters and the ways people write numbers never change what a message means.
 
 - Characters that only format text (zero-width spaces and joiners, bidi marks, soft hyphens) are dropped, so a
-  word with one inside is still the word; control characters become spaces.
+  word with one inside is still the word; terminal escape sequences and control characters become spaces.
 - Full-width Latin letters, digits and signs (ａｂｃ, ６０, ＄) become their ASCII forms; Chinese punctuation
   (，！？：；（）) stays as the Chinese parser knows it.
 - Numbers lose their thousands separators ("$1,000" → "$1000") and an exponent is written out
@@ -20,6 +20,8 @@ _KEPT_FULL_WIDTH = set("，！？：；（）～")  # Chinese punctuation the pa
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F) if chr(code) not in _KEPT_FULL_WIDTH} | {
     0x3000: 0x20
 }  # the ideographic space
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")  # terminal escape sequences
+_NOT_A_NUMBER = re.compile(r"(?i)([$€£¥]\s*)(?:nan|[+-]?inf(?:inity)?)\b")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]+")
 _GROUPED = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+)(?:(\.\d+))?(?![\d,]|\.\d)")
 _EXPONENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([+-]?\d{1,4})(?![\w.])")
@@ -30,7 +32,8 @@ def clean(text: str) -> str:
     """The message in normal form: formatting characters gone, full width folded, controls as spaces, numbers plain."""
     text = unicodedata.normalize("NFC", text or "").translate(_FULL_WIDTH)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = _CONTROL.sub(" ", text)
+    text = _CONTROL.sub(" ", _ANSI.sub(" ", text))
+    text = _NOT_A_NUMBER.sub(" ", text)  # "$NaN", "$inf": no amount at all
     return plain_numbers(text)
 
 

@@ -89,7 +89,7 @@ class English(ServiceWords, ProfileWords):
         "some something anything any thing things is are be to of in on at with and or but it its that this those these "
         "one ones do does have has got like love also just really very much more less maybe perhaps hi hello hey thanks "
         "thank ok okay yes yeah so what which there here them they him her item items product products stuff no not only "
-        "color colour version instead rather prefer take size sizes".split()
+        "color colour version instead rather prefer take size sizes under below above over than".split()
     )
     # words that say nothing about an item, left out of "matches …" in a reason
     stop = frozenset(
