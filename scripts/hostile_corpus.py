@@ -259,7 +259,8 @@ def SLACK_REQUESTS(secret: str, fake: Any) -> Iterator[tuple[str, dict[str, Any]
         yield name, req(body, _signed(secret, body, ctype))
     for n, text in enumerate(["a bag", "<!channel> a bag", "&lt;!channel&gt; a bag", "x" * 50_000, "", "SELECT * FROM items; --"]):
         event = {"type": "message", "channel": "D1", "channel_type": "im", "user": "U1", "text": text, "ts": f"1700000000.{n:06d}"}
-        body = json.dumps({"type": "event_callback", "event_id": f"EvH{n}", "event_time": int(time.time()), "event": event}).encode()
+        event_id = f"EvH{time.time_ns()}{n}"  # new each run: seen event ids are kept in the event database
+        body = json.dumps({"type": "event_callback", "event_id": event_id, "event_time": int(time.time()), "event": event}).encode()
         headers = _signed(secret, body, "application/json")
         yield f"DM {text[:30]!r}", req(body, headers, answers=True)
         if n == 0:
