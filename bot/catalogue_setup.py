@@ -37,7 +37,7 @@ def _read(path: Path) -> str | None:
 
 
 def open_catalogue(config: BotConfig, progress: bool = True) -> tuple[ItemStore, SentenceEncoder, ImageEncoder | ClipImageEncoder]:
-    store = ItemStore(config.storage.root / "chroma")
+    store = ItemStore(config.storage.root / "chroma", config.storage.chroma_url)
     image_encoder = configured_image_encoder(config)
     text_encoder = text_encoder_for(config, store)
     demo_stamp = config.storage.root / "chroma" / "demo_catalogue.sha256"

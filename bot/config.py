@@ -20,6 +20,10 @@ class Section(BaseModel):
 class StorageConfig(Section):
     dir: Path = Field(Path("~/.local/share/recbot"), description="all state: Chroma, SQLite, models")
     events_url: str | None = Field(None, description="SQLAlchemy URL of the feedback log; default SQLite under dir")
+    chroma_url: str | None = Field(None, description="a Chroma server (http://127.0.0.1:8000) shared by workers; default embedded")
+    memory_url: str | None = Field(
+        None, description="PostgreSQL URL of the conversation memory (as events_url: postgresql+psycopg://…); default SQLite under dir"
+    )
 
     @property
     def root(self) -> Path:

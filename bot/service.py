@@ -61,7 +61,7 @@ class BotService:
         self.vocabulary: Vocabulary | None = None
         self.photos = PhotoVectors(self.root / "photos")
         self.cf = ServingModel(config.training, self.log, self.root / "models" / "cf", self._known_items)
-        self.memory = ConversationMemory(self.root / "memory.sqlite")
+        self.memory = ConversationMemory(self.root / "memory.sqlite", config.storage.memory_url)
         self.profiles = ProfileStore(self.log.engine)
         self.deliveries = Deliveries(self.log.engine)
         self.materials: frozenset[str] = frozenset()  # the catalogue's attribute words, for "I'm allergic to wool"

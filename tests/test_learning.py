@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -302,39 +301,7 @@ def test_recbot_train_and_model_on_a_fresh_machine(tmp_path: Path) -> None:
     assert Config().training.seed_demo
 
 
-# -- PostgreSQL by URL -----------------------------------------------------------------------------------------------------------
-@pytest.fixture
-def postgres_url():  # type: ignore[no-untyped-def]
-    """A throw-away PostgreSQL on 127.0.0.1 when the server binaries and psycopg are installed."""
-    import glob
-    import shutil
-    import socket
-
-    pytest.importorskip("psycopg")
-    # Debian keeps the server binaries off PATH, under /usr/lib/postgresql/<version>/bin
-    search = os.pathsep.join([os.environ.get("PATH", ""), *sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)])
-    initdb, pg_ctl = shutil.which("initdb", path=search), shutil.which("pg_ctl", path=search)
-    if not (initdb and pg_ctl):
-        pytest.skip("PostgreSQL server binaries not installed (scripts/install_system_deps.sh installs them)")
-    as_user = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []  # PostgreSQL refuses to run as root
-    folder = Path(tempfile.mkdtemp(prefix="recbot-pg-"))  # not under tmp_path: its parents are private to this user
-    if as_user:
-        shutil.chown(folder, "nobody")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = folder / "data"
-    subprocess.run([*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "recbot"], check=True, capture_output=True)
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder}"
-    start = [*as_user, pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "start"]
-    subprocess.run(start, check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://recbot@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
+# -- PostgreSQL by URL (the server: tests/conftest.py) -------------------------------------------------------------------
 def test_the_log_and_the_training_path_work_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
     log = FeedbackLog(postgres_url)
     assert seed_demo_history(log, ITEMS.values()) > 1000

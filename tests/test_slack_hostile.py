@@ -109,6 +109,13 @@ def test_seen_deliveries_survive_a_restart_and_are_shared_by_workers(tmp_path: P
     assert worker_b.first_time("slack:event:Ev2")
 
 
+def test_seen_deliveries_are_shared_by_workers_on_postgresql(postgres_url: str) -> None:
+    worker_a, worker_b = Deliveries(FeedbackLog(postgres_url).engine), Deliveries(FeedbackLog(postgres_url).engine)
+    assert worker_a.first_time("telegram:update:1:1001")
+    assert not worker_b.first_time("telegram:update:1:1001")
+    assert worker_b.first_time("telegram:update:1:1002")
+
+
 async def test_what_a_user_typed_is_echoed_as_text_never_as_a_mention(real: Rig) -> None:
     await real.dm("&lt;!channel&gt; &lt;@U999&gt; a bag")  # typed as text: Slack sends it HTML-escaped
     reply = await real.reply_to(DM)

@@ -91,7 +91,8 @@ def bench(items: int, folder: Path, queries: int = 40) -> dict[str, Any]:
     encoder = TextEncoder.shared()
     encoder.load()
     started = time.perf_counter()
-    _, report, _ = ingest(path, ItemStore(config.storage.root / "chroma"), encoder, None, config, progress=sys.stderr.isatty())
+    store = ItemStore(config.storage.root / "chroma", config.storage.chroma_url)
+    _, report, _ = ingest(path, store, encoder, None, config, progress=sys.stderr.isatty())
     ingest_s = time.perf_counter() - started
     out: dict[str, Any] = {"items": items, "ingest_items_per_s": round(report.added / ingest_s, 1), "ingest_s": round(ingest_s, 1)}
     out["startup_first_answer_s"] = _first_answer_seconds(config)

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import chromadb
 import numpy as np
@@ -101,12 +102,22 @@ def _paged(collection, include: list[str], ids: list[str] | None = None) -> Iter
 
 
 class ItemStore:
-    """Items persisted in a Chroma `PersistentClient`; one collection per modality."""
+    """Items in Chroma, one collection per modality: embedded (a `PersistentClient` under `path`) or, with `url`, on a
+    Chroma server (`chroma run`) that several workers share. `path` keeps this process's own files either way: the
+    item records (read back from the server's metadata when empty), the photo cache and the category model."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, url: str | None = None) -> None:
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._client = chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
+        self.url = url
+        settings = Settings(anonymized_telemetry=False)
+        if url:
+            server = urlsplit(url)
+            https = server.scheme == "https"
+            port = server.port or (443 if https else 8000)
+            self._client = chromadb.HttpClient(host=server.hostname or "127.0.0.1", port=port, ssl=https, settings=settings)
+        else:
+            self._client = chromadb.PersistentClient(path=str(path), settings=settings)
         # No embedding function: vectors always come from our own offline encoders.
         self._text = self._collection(TEXT)
         self._open_image_collections()
