@@ -21,6 +21,7 @@ class StorageConfig(Section):
     dir: Path = Field(Path("~/.local/share/recbot"), description="all state: Chroma, SQLite, models")
     events_url: str | None = Field(None, description="SQLAlchemy URL of the feedback log; default SQLite under dir")
     chroma_url: str | None = Field(None, description="a Chroma server (http://127.0.0.1:8000) shared by workers; default embedded")
+    models_dir: Path | None = Field(None, description="CF model versions, in a folder every worker mounts; default models/cf under dir")
     memory_url: str | None = Field(
         None, description="PostgreSQL URL of the conversation memory (as events_url: postgresql+psycopg://…); default SQLite under dir"
     )

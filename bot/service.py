@@ -60,7 +60,8 @@ class BotService:
         self.recommender: Recommender | None = None
         self.vocabulary: Vocabulary | None = None
         self.photos = PhotoVectors(self.root / "photos")
-        self.cf = ServingModel(config.training, self.log, self.root / "models" / "cf", self._known_items)
+        models = config.storage.models_dir.expanduser() if config.storage.models_dir else self.root / "models" / "cf"
+        self.cf = ServingModel(config.training, self.log, models, self._known_items)
         self.memory = ConversationMemory(self.root / "memory.sqlite", config.storage.memory_url)
         self.profiles = ProfileStore(self.log.engine)
         self.deliveries = Deliveries(self.log.engine)
@@ -168,6 +169,8 @@ class BotService:
     async def _dispatch(self, user: UserKey, incoming: Incoming, lang: Language) -> Reply:
         if incoming.command is None and not self._known_items():
             return Reply(text=lang.say("empty_catalogue"), error="empty_catalogue")
+        if incoming.command is None:
+            await asyncio.to_thread(self.cf.catch_up_user, user)  # a 👍 this user gave through another worker
         if incoming.command is not None:
             return await self.commands.run(user, incoming.command, self.thread_id(incoming), lang, self._example_id(), incoming.private)
         if incoming.feedback is not None:

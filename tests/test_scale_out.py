@@ -3,17 +3,29 @@ real servers on 127.0.0.1 started by the tests."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import shutil
+import threading
+import time
 from pathlib import Path
 
 from adapters.cli import new_bot
-from bot.learning.feedback import UserKey
+from bot.agent.ordering import ConversationOrder
+from bot.config import TrainingConfig
+from bot.learning.demo_history import seed_demo_history
+from bot.learning.feedback import FeedbackLog, UserKey
+from bot.learning.lease import Lease
+from bot.learning.serving import ServingModel
+from bot.learning.training import RetrainResult
 from bot.messages import Command, Feedback, Incoming
+from recsys.cf.scorer import CFScorer
 from recsys.store import indexer
 from recsys.store.chroma import ItemStore
 from recsys.store.filters import Filters
 from tests.conftest import make_config
 from tests.test_indexing import CountingEncoder, catalogue
+from tests.test_learning import ITEMS, add_shoppers
 
 
 def test_a_second_worker_finds_the_catalogue_on_the_chroma_server_and_encodes_nothing(tmp_path: Path, chroma_url: str) -> None:
@@ -58,3 +70,73 @@ async def test_workers_on_postgresql_continue_each_others_conversations(tmp_path
         for worker in workers:
             await worker.close()
         shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+# -- one model for every worker -------------------------------------------------------------------------------------
+class Holder:
+    """What a Recommender is to the serving model: something with a `scorer`."""
+
+    scorer: CFScorer
+
+
+def worker(log_url: str, models: Path) -> tuple[ServingModel, Holder]:
+    return ServingModel(TrainingConfig(), FeedbackLog(log_url), models, lambda: set(ITEMS)), Holder()
+
+
+def test_workers_serve_one_model_version_train_once_and_see_each_others_likes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'events.sqlite'}"
+    seed_demo_history(FeedbackLog(url), ITEMS.values())
+    (a, held_a), (b, held_b) = worker(url, tmp_path / "models"), worker(url, tmp_path / "models")
+    a.serve(held_a)  # the first worker trains the first version
+    b.serve(held_b)  # the second loads it
+    assert a.version == b.version == "v0001"
+
+    add_shoppers(a.feedback, 12, [i for i in list(ITEMS)[:5]], "n")
+    train = a.trainer.retrain
+    a.trainer.retrain = lambda: (time.sleep(1.0), train())[1]  # type: ignore[method-assign]  # a retrain that takes a while
+    results: list[RetrainResult] = []
+    both = [threading.Thread(target=lambda w=w: results.append(w.retrain())) for w in (a, b)]
+    both[0].start()
+    time.sleep(0.3)  # a has the lease and is training when b's schedule fires
+    both[1].start()
+    for thread in both:
+        thread.join()
+    assert sum(r.reason == "another worker is retraining now" for r in results) == 1, [r.reason for r in results]
+    newest = a.models.versions()[-1].name
+    assert b.follow() or b.version == newest  # the worker that did not train swaps to what the other saved
+    assert a.version == b.version == newest
+
+    shopper, item = UserKey("telegram", "77"), next(iter(ITEMS))
+    a.feedback.record(shopper, "like", [item])
+    a.refresh([shopper])  # the worker the 👍 came through updates at once…
+    b.catch_up_user(shopper)  # …and the other before the shopper's next turn there
+    assert str(shopper) in held_b.scorer.users
+
+
+def test_a_lease_has_one_holder_until_it_is_released_or_expires(tmp_path: Path, postgres_url: str) -> None:
+    for url in (f"sqlite:///{tmp_path / 'events.sqlite'}", postgres_url):
+        engine = FeedbackLog(url).engine
+        first, second = Lease(engine, "job", dt.timedelta(hours=1)), Lease(engine, "job", dt.timedelta(hours=1))
+        assert first.acquire() and not second.acquire()
+        first.release()
+        assert second.acquire()
+        stale = Lease(engine, "other", dt.timedelta(seconds=-1))  # a holder that died: its lease has run out
+        assert stale.acquire() and Lease(engine, "other", dt.timedelta(hours=1)).acquire()
+
+
+async def test_two_workers_answer_one_conversation_in_turn_on_postgresql(postgres_url: str) -> None:
+    a, b = ConversationOrder(FeedbackLog(postgres_url).engine), ConversationOrder(FeedbackLog(postgres_url).engine)
+    order: list[str] = []
+
+    async def turn(order_of: ConversationOrder, name: str, hold: float) -> None:
+        async with order_of.turn("telegram:42:42"):
+            order.append(f"{name} starts")
+            await asyncio.sleep(hold)
+            order.append(f"{name} ends")
+
+    first = asyncio.create_task(turn(a, "a", 0.5))
+    await asyncio.sleep(0.1)
+    await asyncio.gather(first, turn(b, "b", 0.0))
+    assert order == ["a starts", "a ends", "b starts", "b ends"]
+    async with b.turn("telegram:43:43"):  # another conversation is not held up
+        assert a.shared and b.shared

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
+from bot.agent.ordering import ConversationOrder
 from bot.agent.tools import ITEM_TOOLS, TurnContext
 from bot.config import BotConfig
 from bot.learning.feedback import FeedbackLog, UserKey
@@ -33,12 +33,12 @@ class TurnRunner:
         self.config = config
         self.feedback = feedback
         self.catalogue = catalogue
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.order = ConversationOrder(feedback.engine)
 
     async def run(self, user: UserKey, thread: str, text: str, lang: Language) -> Reply:
         run_config = ConversationMemory.run_config(thread, user, self.config.llm.max_steps * 2 + 1)
         context = TurnContext(user=user, k=self.config.recommend.k, lang=lang)
-        async with self._locks[thread]:  # one turn at a time per conversation
+        async with self.order.turn(thread):  # one turn at a time per conversation, across workers too
             await asyncio.to_thread(self.feedback.record, user, "message")
             try:
                 result = await asyncio.wait_for(

@@ -145,6 +145,14 @@ class FeedbackLog:
             rows = conn.execute(query.order_by(events.c.id)).all()
         return [Event(n, f"{p}:{u}", i, e, ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)) for n, p, u, i, e, ts in rows]
 
+    def latest_reaction(self, user: UserKey, kinds: list[str]) -> int:
+        """The id of the user's newest event of these kinds (0 for none): another worker's 👍 shows up here."""
+        query = select(func.max(events.c.id)).where(
+            events.c.user_id == user.user_id, events.c.platform == user.platform, events.c.event.in_(kinds)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar() or 0
+
     def reactions_per_day(self, days: int = 30) -> list[tuple[dt.date, int, int]]:
         """(day, likes, dislikes) for the last `days` days of people's feedback (seed history excluded)."""
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
