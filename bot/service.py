@@ -59,7 +59,7 @@ class BotService:
         self.admins = {platform: {str(a) for a in ids} for platform, ids in (admins or {}).items()}
         self.recommender: Recommender | None = None
         self.vocabulary: Vocabulary | None = None
-        self.photos = PhotoVectors(self.root / "photos")
+        self.photos = PhotoVectors(self.root / "photos", self.log.engine if config.storage.events_url else None)
         models = config.storage.models_dir.expanduser() if config.storage.models_dir else self.root / "models" / "cf"
         self.cf = ServingModel(config.training, self.log, models, self._known_items)
         self.memory = ConversationMemory(self.root / "memory.sqlite", config.storage.memory_url)

@@ -19,6 +19,7 @@ from bot.learning.lease import Lease
 from bot.learning.serving import ServingModel
 from bot.learning.training import RetrainResult
 from bot.messages import Command, Feedback, Incoming
+from recsys.catalogue.items import DEMO_CATALOGUE
 from recsys.cf.scorer import CFScorer
 from recsys.store import indexer
 from recsys.store.chroma import ItemStore
@@ -60,6 +61,11 @@ async def test_workers_on_postgresql_continue_each_others_conversations(tmp_path
         floor = min(i.price for i in first.items)
         assert cheaper.items and all(i.price < floor for i in cheaper.items), "worker b read worker a's conversation"
         assert all("Hoodies" in " ".join(i.categories) for i in cheaper.items)
+        photo = (DEMO_CATALOGUE.parent / "images" / "mb01-blue-0.jpg").read_bytes()
+        for _ in range(2):  # the same photo twice: one stored query
+            assert (await a.handle(Incoming(user_id="42", platform="telegram", photos=[photo]))).items
+        cheaper_photo = await b.handle(Incoming(user_id="42", platform="telegram", text="cheaper"))
+        assert cheaper_photo.items and "look like your photo" in cheaper_photo.text, "worker b found the photo a was sent"
         await a.handle(Incoming(user_id="42", platform="telegram", feedback=Feedback("like", first.items[0].id)))
         assert b.log.reactions(UserKey("telegram", "42"))[0] == [first.items[0].id]
         await b.handle(Incoming(user_id="42", platform="telegram", command=Command("forget", "yes")))

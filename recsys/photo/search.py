@@ -82,8 +82,12 @@ class PhotoQuery:
         return buf.getvalue()
 
     @classmethod
-    def from_file(cls, path: Path) -> PhotoQuery:
-        if path.suffix == ".npy":  # saved before photo queries carried colours
+    def from_bytes(cls, data: bytes) -> PhotoQuery:
+        return cls.from_file(io.BytesIO(data))
+
+    @classmethod
+    def from_file(cls, path: Path | io.BytesIO) -> PhotoQuery:
+        if isinstance(path, Path) and path.suffix == ".npy":  # saved before photo queries carried colours
             return cls(np.load(path))
         with np.load(path) as data:
             colors = data["colors"]
