@@ -10,6 +10,9 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+import yaml
+
 from adapters.cli import new_bot
 from bot.agent.ordering import ConversationOrder
 from bot.config import TrainingConfig
@@ -24,7 +27,7 @@ from recsys.cf.scorer import CFScorer
 from recsys.store import indexer
 from recsys.store.chroma import ItemStore
 from recsys.store.filters import Filters
-from tests.conftest import make_config
+from tests.conftest import REPO, make_config
 from tests.test_indexing import CountingEncoder, catalogue
 from tests.test_learning import ITEMS, add_shoppers
 
@@ -146,3 +149,23 @@ async def test_two_workers_answer_one_conversation_in_turn_on_postgresql(postgre
     assert order == ["a starts", "a ends", "b starts", "b ends"]
     async with b.turn("telegram:43:43"):  # another conversation is not held up
         assert a.shared and b.shared
+
+
+# -- deployment ---------------------------------------------------------------------------------------------------
+def test_every_setting_compose_gives_the_workers_is_a_real_config_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adapters.config import load_config
+
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text())
+    environment = compose["services"]["bot"]["environment"]
+    settings = {k: str(v) for k, v in environment.items() if k.startswith("RECBOT_") and k != "<<"}
+    settings |= {k: str(v) for k, v in compose["x-shared"].items()}
+    for key, value in settings.items():
+        monkeypatch.setenv(
+            key, value.replace("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}", "pw").replace("${RECBOT_TELEGRAM__WEBHOOK__URL:-}", "")
+        )
+    config = load_config(None)
+    assert config.storage.chroma_url == "http://chroma:8000" and str(config.storage.models_dir) == "/shared/models"
+    assert config.storage.events_url == config.storage.memory_url and "@postgres:5432/recbot" in config.storage.events_url
+    assert (config.slack.mode, config.slack.host, config.slack.port) == ("http", "0.0.0.0", 3000)
+    assert (config.telegram.mode, config.telegram.webhook.port) == ("webhook", 8443)
+    assert "chroma" in compose["services"]["chroma"]["command"] and (REPO / "deploy" / "nginx.conf").is_file()
