@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from adapters.cli import new_bot
 from adapters.config import Config
 from bot.service import BotService
+from tests import servers
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -90,68 +89,21 @@ async def start_service(tmp_path: Path, indexed_chroma: Path) -> AsyncIterator[C
 
 
 @pytest.fixture
-def postgres_url():  # type: ignore[no-untyped-def]
+def postgres_url() -> Iterator[str]:
     """A throw-away PostgreSQL on 127.0.0.1 when the server binaries and psycopg are installed."""
-    import glob
-    import shutil
-    import socket
-
     pytest.importorskip("psycopg")
-    # Debian keeps the server binaries off PATH, under /usr/lib/postgresql/<version>/bin
-    search = os.pathsep.join([os.environ.get("PATH", ""), *sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)])
-    initdb, pg_ctl = shutil.which("initdb", path=search), shutil.which("pg_ctl", path=search)
-    if not (initdb and pg_ctl):
-        pytest.skip("PostgreSQL server binaries not installed (scripts/install_system_deps.sh installs them)")
-    as_user = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []  # PostgreSQL refuses to run as root
-    folder = Path(tempfile.mkdtemp(prefix="recbot-pg-"))  # not under tmp_path: its parents are private to this user
-    if as_user:
-        shutil.chown(folder, "nobody")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = folder / "data"
-    subprocess.run([*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "recbot"], check=True, capture_output=True)
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder}"
-    start = [*as_user, pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "start"]
-    subprocess.run(start, check=True, capture_output=True)
     try:
-        yield f"postgresql+psycopg://recbot@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        with servers.postgres() as url:
+            yield url
+    except servers.Unavailable as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture
-def chroma_url(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Chroma server (`chroma run`, shipped in the chromadb package) on 127.0.0.1, stopped by its PID afterwards."""
-    import socket
-    import sys
-    import time
-    import urllib.request
-
-    chroma = Path(sys.executable).with_name("chroma")
-    if not chroma.is_file():
-        pytest.skip("the chroma command is not installed beside this Python")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    folder = tmp_path_factory.mktemp("chroma-server")
-    log = (folder / "server.log").open("wb")
-    command = [str(chroma), "run", "--path", str(folder / "data"), "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(command, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"chroma run did not start: {(folder / 'server.log').read_text()[-2000:]}") from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+        with servers.chroma(tmp_path_factory.mktemp("chroma-server")) as url:
+            yield url
+    except servers.Unavailable as exc:
+        pytest.skip(str(exc))
