@@ -165,6 +165,9 @@ async def test_two_worker_processes_share_index_conversation_feedback_and_model(
             }
             assert await post(http, a.url, urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded") == 200
             await slack.wait_for(lambda: slack.calls_to("chat.update"))  # acknowledged on the card…
+            both = await asyncio.gather(command(http, a, slack, "retrain", "retrain-a"), command(http, b, slack, "retrain", "retrain-b"))
+            # one of them trains; the other finds it training (or, had it come a moment later, nothing new to train on)
+            assert sum("another worker is retraining now" in said or "nothing new" in said for said in both) == 1, both
             await dm(http, a, "a tee", 3)
             await asyncio.sleep(0.2)
             await a.stop(signal.SIGKILL)  # …then worker a dies in the middle of the next turn
