@@ -1,7 +1,8 @@
 """Two `recbot serve slack` processes (HTTP mode) with their own storage folders and the same Chroma server,
 PostgreSQL and models folder, in front of a fake Slack on 127.0.0.1 (issue 18): the second does not index the
-catalogue again, continues the first one's conversation, sees its feedback and serves the same model version; a like
-acknowledged by a worker that is then killed is kept."""
+catalogue again, continues the first one's conversation, counts its feedback and serves the same model version; a
+retrain triggered on both at once trains once and both then serve its version; a like acknowledged by a worker that
+is killed in the middle of a turn is kept, and the other worker carries on."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from recsys.store.chroma import DETAIL, IMAGE, TEXT, ItemStore
 from tests.conftest import REPO
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 from tests.servers import free_port
+from tests.test_learning import ITEMS, add_shoppers
 
 pytestmark = pytest.mark.slow
 SECRET = "two-workers-signing-secret-0123456789"
@@ -164,16 +166,25 @@ async def test_two_worker_processes_share_index_conversation_feedback_and_model(
                 "actions": [{"action_id": "recbot_like", "value": shown[0], "type": "button"}],
             }
             assert await post(http, a.url, urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded") == 200
-            await slack.wait_for(lambda: slack.calls_to("chat.update"))  # acknowledged on the card…
+            await slack.wait_for(lambda: slack.calls_to("chat.update"))  # acknowledged on the card
+            stats = await command(http, b, slack, "stats", "stats-b")
+            assert "Model: v0001" in stats and "Likes: 1" in stats, stats  # one model version; a's like, counted by b
+
+            add_shoppers(FeedbackLog(postgres_url), 300, list(ITEMS)[:6], "load")  # enough new history for a real retrain
             both = await asyncio.gather(command(http, a, slack, "retrain", "retrain-a"), command(http, b, slack, "retrain", "retrain-b"))
-            # one of them trains; the other finds it training (or, had it come a moment later, nothing new to train on)
-            assert sum("another worker is retraining now" in said or "nothing new" in said for said in both) == 1, both
+            assert sum("another worker is retraining now" in said for said in both) == 1, both  # one trains, the other waits it out
+            newest = "v0002" if any("swapped in v0002" in said for said in both) else "v0001"
+            for n in range(40):  # the worker that did not train serves the new version within its follow interval
+                if f"Model: {newest}" in await command(http, b, slack, "stats", f"follow-{n}"):
+                    break
+                await asyncio.sleep(2)
+            else:
+                raise AssertionError(f"worker b never served {newest}")
+
             await dm(http, a, "a tee", 3)
             await asyncio.sleep(0.2)
-            await a.stop(signal.SIGKILL)  # …then worker a dies in the middle of the next turn
+            await a.stop(signal.SIGKILL)  # worker a dies in the middle of a turn
             assert FeedbackLog(postgres_url).reactions(UserKey("slack", USER))[0] == [shown[0]], "the acknowledged like is kept"
-            stats = await command(http, b, slack, "stats", "stats-b")
-            assert "v0001" in stats, stats  # the one version every worker serves
             answered = len(slack.calls_to("chat.postMessage", channel=DM))
             await dm(http, b, "a bag", 4)  # the shopper carries on with the worker that is left
             await slack.wait_for(lambda: len(slack.calls_to("chat.postMessage", channel=DM)) > answered)
