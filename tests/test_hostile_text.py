@@ -60,6 +60,8 @@ def test_hidden_characters_and_full_width_letters_leave_the_words_as_typed() -> 
     assert " ".join(clean("\ufeffa bag\x00\x1b[31m red").split()) == "a bag red"  # an ANSI colour code is not words
     assert clean("\x1b]0;evil title\x07a bag").strip() == "a bag"
     assert clean("你好，五十块以下") == "你好，五十块以下"  # Chinese punctuation stays as the parser knows it
+    for found in ("0,1E2", "0E-0E0"):  # what hypothesis found: cleaning twice changed them again
+        assert clean(clean(found)) == clean(found)
 
 
 @pytest.mark.parametrize(
@@ -148,7 +150,7 @@ TEXT = st.text(st.characters(codec="utf-8"), max_size=300) | st.from_regex(
 
 
 @given(TEXT)
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 def test_the_text_and_price_parsers_take_any_text(text: str) -> None:
     cleaned = clean(text)
     assert clean(cleaned) == cleaned
@@ -160,7 +162,7 @@ def test_the_text_and_price_parsers_take_any_text(text: str) -> None:
 
 
 @given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120).map(lambda s: s.replace("\n", " ")))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 def test_the_terminal_command_parser_takes_any_line(line: str) -> None:
     for typed in (line, "/" + line, "/photo " + line, "/voice " + line):
         if typed.startswith(("/photo ", "/voice ")) and "/dev/" in typed:

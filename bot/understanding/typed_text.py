@@ -24,7 +24,7 @@ _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[
 _NOT_A_NUMBER = re.compile(r"(?i)([$€£¥]\s*)(?:nan|[+-]?inf(?:inity)?)\b")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]+")
 _GROUPED = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+)(?:(\.\d+))?(?![\d,]|\.\d)")
-_EXPONENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([+-]?\d{1,4})(?![\w.])")
+_EXPONENT = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?)[eE]([+-]?\d{1,4})(?![\w.])")
 _MINUS = re.compile(r"[\u2212\u2012\u2013\uFE63]")  # minus signs and dashes typed before a number
 
 
@@ -39,8 +39,13 @@ def clean(text: str) -> str:
 
 def plain_numbers(text: str) -> str:
     """ "$1,000" → "$1000", "1.5e3" → "1500", "1e308" → the implausible cap."""
-    text = _GROUPED.sub(lambda m: m.group(1).replace(",", "") + (m.group(2) or ""), text)
-    return _EXPONENT.sub(lambda m: _written_out(float(m.group(1)) * 10.0 ** min(int(m.group(2)), 300)), text)
+    for _ in range(5):  # until nothing changes: writing one number out can complete another ("0E-0E0")
+        before = text
+        text = _GROUPED.sub(lambda m: m.group(1).replace(",", "") + (m.group(2) or ""), text)
+        text = _EXPONENT.sub(lambda m: _written_out(float(m.group(1)) * 10.0 ** min(int(m.group(2)), 300)), text)
+        if text == before:
+            break
+    return text
 
 
 def _written_out(value: float) -> str:
