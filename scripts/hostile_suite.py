@@ -160,12 +160,10 @@ async def slack_cases(bot: Any, storage: Path, tally: Tally) -> None:
 
 # -- telegram --------------------------------------------------------------------------------------------------------
 async def telegram_cases(bot: Any, storage: Path, tally: Tally) -> None:
-    from telegram import Update
-    from telegram.ext import TypeHandler
-
     from adapters.config import Config
-    from adapters.telegram.app import ALLOWED_UPDATES, build_application
+    from adapters.telegram.app import build_application
     from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
+    from tests.test_telegram import Harness, running
 
     errors: list[str] = []
 
@@ -179,39 +177,25 @@ async def telegram_cases(bot: Any, storage: Path, tally: Tally) -> None:
         config = Config(
             storage={"dir": storage}, llm={"provider": "rules"}, telegram={"base_url": api.base_url, "base_file_url": api.base_file_url}
         )
-        app = build_application(config, TOKEN, bot)
-        handled: dict[int, asyncio.Event] = {}
-
-        async def mark(update: Update, context: object) -> None:
-            handled.setdefault(update.update_id, asyncio.Event()).set()
-
-        app.add_handler(TypeHandler(Update, mark), group=99)
-        await app.initialize()
-        await app.post_init(app)
-        await app.updater.start_polling(timeout=1, allowed_updates=ALLOWED_UPDATES)
-        await app.start()
+        harness = Harness(build_application(config, TOKEN, bot), api)
         try:
-            for what, update, answered_in in TELEGRAM_UPDATES(api):
-                before, logged, answered_before = len(api.sent), len(errors), len(api.calls_to("answerCallbackQuery"))
-                update_id = await api.push(update)
-                try:
-                    await asyncio.wait_for(handled.setdefault(update_id, asyncio.Event()).wait(), TURN_LIMIT_S)
-                except TimeoutError:
-                    tally.count("telegram", "hangs", what)
-                    continue
-                await asyncio.sleep(0.3)
-                sent = api.sent[before:]
-                if any("went wrong" in (m.get("text") or "") for m in sent) or len(errors) > logged:
-                    tally.count("telegram", "crashes", f"{what}: {errors[logged:][:1]}")
-                elif not answer_seen(answered_in, sent, api.calls_to("answerCallbackQuery")[answered_before:]):
-                    tally.count("telegram", "unclear", what)
-                else:
-                    tally.count("telegram", None, what)
+            async with running(harness.app):
+                for what, update, answered_in in TELEGRAM_UPDATES(api):
+                    before, logged, answered_before = len(api.sent), len(errors), len(api.calls_to("answerCallbackQuery"))
+                    try:
+                        await harness.handled(await api.push(update), TURN_LIMIT_S)
+                    except TimeoutError:
+                        tally.count("telegram", "hangs", what)
+                        continue
+                    await asyncio.sleep(0.3)
+                    sent = api.sent[before:]
+                    if any("went wrong" in (m.get("text") or "") for m in sent) or len(errors) > logged:
+                        tally.count("telegram", "crashes", f"{what}: {errors[logged:][:1]}")
+                    elif not answer_seen(answered_in, sent, api.calls_to("answerCallbackQuery")[answered_before:]):
+                        tally.count("telegram", "unclear", what)
+                    else:
+                        tally.count("telegram", None, what)
         finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
-            await app.post_shutdown(app)
             logging.getLogger().removeHandler(watcher)
 
 

@@ -72,12 +72,15 @@ class Harness:
     def _event(self, update_id: int) -> asyncio.Event:
         return self._handled.setdefault(update_id, asyncio.Event())
 
+    async def handled(self, update_id: int, timeout: float = 300) -> None:
+        """Wait until the bot has handled the update with this id (also one with no chat, which `send` cannot track)."""
+        await asyncio.wait_for(self._event(update_id).wait(), timeout)
+
     async def send(self, update: dict[str, Any]) -> list[dict[str, Any]]:
         """Deliver `update`; returns the new messages the bot sent to that chat while handling it."""
         chat_id = _chat_id(update)
         before = len(self.api.outgoing(chat_id))
-        update_id = await self.api.push(update)
-        await asyncio.wait_for(self._event(update_id).wait(), 300)
+        await self.handled(await self.api.push(update))
         return self.api.outgoing(chat_id)[before:]
 
 

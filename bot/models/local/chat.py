@@ -49,6 +49,7 @@ from bot.understanding.lang.zh_words import COLORS
 from bot.understanding.vocabulary import Vocabulary
 from recsys.catalogue.sanitise import has_link, speaks_to_a_model
 
+_SENDS_ELSEWHERE = r"\b(?:visit|go to|click|contact|call|email)\b|访问|点击|联系|前往|致电"  # in English or Chinese
 log = logging.getLogger(__name__)
 
 MODEL_MESSAGE_INTENTS = {"search"}  # what the model reads; everything else is exact work for `rules`
@@ -217,7 +218,7 @@ class LocalChatModel(RespondingChatModel):
         lead = lead.strip().strip('"').strip()
         if not lead or "\n" in lead or len(lead) > 200 or "```" in lead or "{" in lead or re.search(r"\d", lead):
             return None
-        if has_link(lead) or speaks_to_a_model(lead) or re.search(r"\b(?:visit|go to|click|contact|call|email)\b", lead.lower()):
+        if has_link(lead) or speaks_to_a_model(lead) or re.search(_SENDS_ELSEWHERE, lead.lower()):
             return None  # an assistant introducing results sends no one anywhere
         returned = {str(i.get("id", "")).lower() for i in items}
         low = lead.lower()
