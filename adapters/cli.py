@@ -87,6 +87,8 @@ def _ingest(config: Config, args: argparse.Namespace) -> int:
 def _serve(config: Config, args: argparse.Namespace) -> int:
     if args.platform == "telegram":
         from adapters.telegram.serve import serve
+    elif args.platform == "web":
+        from adapters.web.serve import serve
     else:
         from adapters.slack.serve import serve
     return serve(config, new_bot(config))
@@ -163,8 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=FORMATS, default="auto", help="auto (from the suffix and the CSV header) | generic | shopify | woocommerce"
     )
     ingest.set_defaults(run=_ingest)
-    serve = sub.add_parser("serve", help="run the bot on a chat platform (tokens from the environment)")
-    serve.add_argument("platform", choices=["telegram", "slack"])
+    serve = sub.add_parser("serve", help="run the bot on a chat platform (tokens from the environment) or as a web chat")
+    serve.add_argument("platform", choices=["telegram", "slack", "web"])
     serve.set_defaults(run=_serve)
     train = sub.add_parser("train", help="retrain the CF model now; swap it in if not worse (a running bot loads it on restart)")
     train.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+import limits
+from pydantic import Field, field_validator
 
 from bot.config import BotConfig, Section
 from bot.config import load_config as _load
@@ -44,15 +45,43 @@ class SlackConfig(Section):
     admins: list[str] = Field(default_factory=list, description="Slack user ids allowed stats and retrain")
 
 
+class WebConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    trust_user_field: bool = Field(
+        False,
+        description="identify the shopper by the `user` field of an API request instead of the signed cookie; only for "
+        "integrations behind their own authentication",
+    )
+    max_upload_mb: int = Field(20, ge=1, le=200, description="largest photo or voice note accepted, in MB")
+    rate_limit: str = Field("20/minute", description="messages and button presses per shopper, e.g. 20/minute, 5 per 10 seconds")
+    cookie_secure: bool = Field(False, description="mark the session cookie Secure (set when served over https)")
+    admins: list[str] = Field(default_factory=list, description="web user ids allowed /stats and /retrain")
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate such as 20/minute or 5 per 10 seconds") from exc
+        return value
+
+
 class Config(BotConfig):
     """Every section of config.yaml; each key is overridable as RECBOT_<SECTION>__<KEY>."""
 
     telegram: TelegramConfig = TelegramConfig()
     slack: SlackConfig = SlackConfig()
+    web: WebConfig = WebConfig()
 
     def admins(self) -> dict[str, set[str]]:
-        """User ids allowed admin commands, per platform (`telegram.admins`, `slack.admins`)."""
-        return {"telegram": {str(a) for a in self.telegram.admins}, "slack": {str(a) for a in self.slack.admins}}
+        """User ids allowed admin commands, per platform (`telegram.admins`, `slack.admins`, `web.admins`)."""
+        return {
+            "telegram": {str(a) for a in self.telegram.admins},
+            "slack": {str(a) for a in self.slack.admins},
+            "web": {str(a) for a in self.web.admins},
+        }
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -1,6 +1,6 @@
 """The hostile-input suite: odd and hostile input on every surface, counted as cases, crashes, hangs and unclear replies.
 
-    .venv/bin/python scripts/hostile_suite.py [--storage DIR] [--only service,terminal,slack,telegram]
+    .venv/bin/python scripts/hostile_suite.py [--storage DIR] [--only service,terminal,slack,telegram,web]
 
 - service: text, commands, feedback, photos and voice notes straight into `BotService.handle` (a crash is an exception
   or an "internal" error, a hang a turn over 60 s, unclear an empty reply);
@@ -9,7 +9,9 @@
 - slack: HTTP requests to the Bolt app on 127.0.0.1 in front of the bot (a 5xx is a crash; a valid DM must get exactly
   one answer, else it counts as unclear, and none in 60 s as a hang);
 - telegram: raw updates through the fake Bot API and the real python-telegram-bot Application (an update not handled
-  in 60 s is a hang, "something went wrong" or an ERROR log line is a crash; a readable message must get an answer).
+  in 60 s is a hang, "something went wrong" or an ERROR log line is a crash; a readable message must get an answer);
+- web: the web chat's API on 127.0.0.1 with the page's session: every text, photo, voice note and button press, and
+  malformed bodies (a 5xx or a body that is not the reply JSON is a crash, an empty `text` unclear, over 60 s a hang).
 
 The `rules` provider is used. Without --storage the catalogue is indexed into a fresh temporary folder first.
 """
@@ -158,6 +160,73 @@ async def slack_cases(bot: Any, storage: Path, tally: Tally) -> None:
         await fake.stop()
 
 
+# -- web -------------------------------------------------------------------------------------------------------------
+async def web_cases(bot: Any, storage: Path, tally: Tally) -> None:
+    import re
+
+    import aiohttp
+
+    from adapters.config import Config
+    from adapters.web.serve import start
+    from adapters.web.session import CSRF_HEADER
+
+    config = Config(storage={"dir": storage}, llm={"provider": "rules"}, web={"rate_limit": "10000/minute"})
+    runner = await start(config, bot, port=0)
+    host, port = runner.addresses[0][:2]
+    site = f"http://{host}:{port}"
+    cases: list[tuple[str, str, Any]] = [(f"text {t[:40]!r}", "/api/messages", {"json": {"text": t}}) for t in TEXTS]
+    cases += [(f"photo {name}", "/api/messages", {"data": _form(photo=data, text=caption)}) for name, data, caption in PHOTOS]
+    cases += [(f"voice {name}", "/api/messages", {"data": _form(voice=(data, mime))}) for name, data, mime in VOICES]
+    cases += [
+        (f"feedback {a} {i[:20]!r}", "/api/feedback", {"json": {"action": a, "item_id": i}})
+        for a in ("like", "dislike", "more_like_this", "", "DROP TABLE")
+        for i in ("", "NOPE", "x" * 5000, "24-MB01", "../../etc/passwd")
+    ]
+    for what, body, kind in [
+        ("not json", b"{oops", "application/json"),
+        ("json null", b"null", "application/json"),
+        ("nested", b'{"text": {"a": 1}}', "application/json"),
+        ("deep", b"[" * 100_000 + b"]" * 100_000, "application/json"),
+        ("torn multipart", b"--b\r\nContent-Disposition: form-data; name=photo\r\n\r\nabc", "multipart/form-data; boundary=b"),
+        ("no boundary", b"abc", "multipart/form-data"),
+        ("xml", b"<a/>", "application/xml"),
+    ]:
+        cases.append((what, "/api/messages", {"data": body, "headers": {"Content-Type": kind}}))
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            page = await (await http.get(site + "/")).text()
+            token = re.search(r'csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            for what, path, request in cases:
+                headers = {CSRF_HEADER: token, **request.pop("headers", {})}
+                try:
+                    async with asyncio.timeout(TURN_LIMIT_S), http.post(site + path, headers=headers, **request) as response:
+                        status, reply = response.status, await response.json(content_type=None)
+                except TimeoutError:
+                    tally.count("web", "hangs", what)
+                    continue
+                except (aiohttp.ClientError, ValueError) as exc:
+                    tally.count("web", "crashes", f"{what}: {exc!r}")
+                    continue
+                if status >= 500 or not isinstance(reply, dict) or reply.get("error") == "internal":
+                    tally.count("web", "crashes", f"{what}: HTTP {status}")
+                    continue
+                tally.count("web", "unclear" if not str(reply.get("text", "")).strip() else None, what)
+    finally:
+        await runner.cleanup()
+
+
+def _form(photo: bytes | None = None, text: str = "", voice: tuple[bytes, str] | None = None) -> Any:
+    import aiohttp
+
+    form = aiohttp.FormData()
+    if photo is not None:
+        form.add_field("photo", photo, filename="photo.jpg", content_type="image/jpeg")
+    if voice is not None:
+        form.add_field("voice", voice[0], filename="voice", content_type=voice[1] or "application/octet-stream")
+    form.add_field("text", text)
+    return form
+
+
 # -- telegram --------------------------------------------------------------------------------------------------------
 async def telegram_cases(bot: Any, storage: Path, tally: Tally) -> None:
     from adapters.config import Config
@@ -219,6 +288,8 @@ async def run(storage: Path, only: set[str]) -> Tally:
             await service_cases(bot, tally)
         if "slack" in only:
             await slack_cases(bot, storage, tally)
+        if "web" in only:
+            await web_cases(bot, storage, tally)
     finally:
         await bot.close()
     if "telegram" in only:  # the Application owns the bot's start and close
@@ -231,7 +302,7 @@ async def run(storage: Path, only: set[str]) -> Tally:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--storage", type=Path, default=None, help="recbot storage folder to reuse (default: a fresh temp folder)")
-    parser.add_argument("--only", default="service,terminal,slack,telegram")
+    parser.add_argument("--only", default="service,terminal,slack,telegram,web")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     only = set(args.only.split(","))

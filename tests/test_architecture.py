@@ -15,6 +15,8 @@ ONLY_IN = {
     "slack_bolt": {"adapters"},
     "slack_sdk": {"adapters"},
     "aiohttp": {"adapters"},
+    "itsdangerous": {"adapters"},
+    "limits": {"adapters"},
     "langchain": {"bot"},
     "langchain_core": {"bot"},
     "langchain_openai": {"bot"},

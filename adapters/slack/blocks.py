@@ -10,6 +10,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from adapters.images import is_web_image
 from bot.messages import FeedbackAction, ItemCard, Reply
 from bot.understanding.lang import Language, language
 
@@ -41,13 +42,9 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def is_web_image(image: str | None) -> bool:
-    return bool(image) and image.lower().startswith(("http://", "https://"))  # type: ignore[union-attr]
-
-
 def card_image_url(item: ItemCard, public_url: str | None) -> str | None:
     """Slack fetches a card's image itself: a web photo as it is, a local one from the bot's own image route
-    (`adapters/slack_images.py`) when `slack.public_url` says where Slack can reach it, otherwise none."""
+    (`adapters/images.py`) when `slack.public_url` says where Slack can reach it, otherwise none."""
     if is_web_image(item.image):
         return item.image
     if item.image and public_url:

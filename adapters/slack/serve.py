@@ -29,8 +29,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.config import Config, SlackConfig
+from adapters.images import add_image_route, start_image_server
 from adapters.slack.app import build_app
-from adapters.slack.images import add_image_route, start_image_server
 from adapters.slack.requests import request_guard
 from bot.config import ConfigError
 from bot.handler import Handler

@@ -1,9 +1,10 @@
-"""Catalogue photos that are files on this machine, served over HTTP so Slack can show them on item cards.
+"""Catalogue photos served over HTTP at `/images/<item id>`: for Slack, which fetches a card's image itself from a
+public URL, and for the web chat's cards.
 
-Slack fetches a card's image itself, from a public URL; a catalogue whose photos are local files (the bundled demo,
-most `recbot ingest` runs) has none. With `slack.public_url` set, `GET <public_url>/images/<item id>` serves the
-item's photo from the same aiohttp server as the events endpoint (HTTP mode) or from a small one of its own (Socket
-Mode). Only photos of catalogue items are served, looked up by id, so no other file can be reached.
+A catalogue whose photos are local files (the bundled demo, most `recbot ingest` runs) has no URL for them. Slack gets
+them from the same aiohttp server as its events endpoint (HTTP mode, with `slack.public_url` set) or from a small one
+of its own (Socket Mode); the web chat from its own server. Only photos of catalogue items are served, looked up by
+id, so no other file can be reached. A photo the catalogue gives as a web address is redirected to.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 
 from aiohttp import web
 
-from adapters.slack.blocks import is_web_image
 from bot.handler import Handler
 
 log = logging.getLogger(__name__)
@@ -25,22 +25,28 @@ CACHE_CONTROL = "public, max-age=86400"
 _SLACK_SHOWS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif"}
 
 
+def is_web_image(image: str | None) -> bool:
+    return bool(image) and image.lower().startswith(("http://", "https://"))  # type: ignore[union-attr]
+
+
 def add_image_route(app: web.Application, bot: Handler) -> None:
     async def photo(request: web.Request) -> web.StreamResponse:
         item_id = request.match_info["item_id"]
         image = bot.item_photo(item_id)
-        path = Path(image) if image and not is_web_image(image) else None
+        if image and is_web_image(image):
+            raise web.HTTPFound(image)
+        path = Path(image) if image else None
         if path is None or not path.is_file():
-            log.info("slack image: no local photo for item %r", item_id)
+            log.info("image route: no local photo for item %r", item_id)
             raise web.HTTPNotFound(text="no photo for this item")
         headers = {"Cache-Control": CACHE_CONTROL}
         content_type = _SLACK_SHOWS.get(path.suffix.lower())
         if content_type is not None:
             return web.FileResponse(path, headers=headers | {"Content-Type": content_type})
-        try:  # WebP, TIFF, BMP …: Slack shows only JPEG, PNG and GIF
+        try:  # WebP, TIFF, BMP …: Slack shows only JPEG, PNG and GIF (and browsers no TIFF)
             body = await asyncio.to_thread(_as_jpeg, path)
         except (OSError, ValueError) as exc:
-            log.warning("slack image: photo of %r at %s does not open: %s", item_id, path, exc)
+            log.warning("image route: photo of %r at %s does not open: %s", item_id, path, exc)
             raise web.HTTPNotFound(text="no photo for this item") from exc
         return web.Response(body=body, content_type="image/jpeg", headers=headers)
 
