@@ -4,6 +4,7 @@ indexed demo catalogue: what a shopper does on the page, and what they see."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import re
 import shutil
@@ -15,17 +16,18 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import Browser, Page, async_playwright, expect
 from sqlalchemy import select
 
 from adapters.cli import new_bot
 from adapters.config import Config
-from adapters.web.serve import start
+from adapters.web.serve import chat_app, start
 from adapters.web.session import CSRF_HEADER
 from bot.learning.feedback import events
 from bot.service import BotService
 from recsys.catalogue.items import DEMO_CATALOGUE
-from tests.conftest import REPO
+from tests.conftest import REPO, make_config
 from tests.servers import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -216,3 +218,45 @@ async def wait_until_up(http: aiohttp.ClientSession, site: str, process: asyncio
             pass
         await asyncio.sleep(0.5)
     raise AssertionError("recbot serve web did not come up: " + log.read_text()[-2000:])
+
+
+DROP = """async ([kind, data]) => {
+  const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+  const files = new DataTransfer();
+  files.items.add(new File([bytes], "mine.jpg", { type: "image/jpeg" }));
+  if (kind === "drop") document.getElementById("chat").dispatchEvent(new DragEvent("drop", { dataTransfer: files, bubbles: true }));
+  else document.getElementById("text").dispatchEvent(new ClipboardEvent("paste", { clipboardData: files, bubbles: true }));
+}"""
+
+
+async def test_a_photo_dropped_or_pasted_on_the_page_is_attached_and_sent(browser: Browser, site: str) -> None:
+    page = await open_chat(browser, site)
+    data = base64.b64encode((DEMO_CATALOGUE.parent / "images" / "mb01-blue-0.jpg").read_bytes()).decode()
+    await page.evaluate(DROP, ["drop", data])
+    await expect(page.locator("#attachment")).to_be_visible()
+    await page.get_by_role("button", name="Remove photo").click()
+    await expect(page.locator("#attachment")).to_be_hidden()
+    await page.evaluate(DROP, ["paste", data])
+    await expect(page.locator("#attachment-name")).to_have_text("mine.jpg")
+    await page.get_by_label("Your message").press("Enter")
+    cards = page.locator(".msg.bot .card")
+    await expect(cards.first).to_be_visible(timeout=60_000)
+    assert "24-MB01" in [await cards.nth(n).get_attribute("data-item") for n in range(await cards.count())]
+
+
+async def test_a_web_admin_gets_stats_with_its_chart_and_a_shopper_does_not(tmp_path: Path, indexed_chroma: Path) -> None:
+    config = make_config(tmp_path / "data", indexed_chroma, web={"trust_user_field": True, "admins": ["boss"]})
+    service = new_bot(config)
+    await service.start(progress=False)
+    client = TestClient(TestServer(chat_app(config, service), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        await client.post("/api/feedback", json={"user": "shopper", "item_id": "24-MB01", "action": "like"})
+        refused = await (await client.post("/api/messages", json={"user": "shopper", "text": "/stats"})).json()
+        assert refused["error"] == "not_allowed" and "attachment" not in refused
+        stats = await (await client.post("/api/messages", json={"user": "boss", "text": "/stats"})).json()
+        assert stats["error"] is None and stats["attachment"]["url"].startswith("data:image/png;base64,")
+        assert base64.b64decode(stats["attachment"]["url"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        await client.close()
+        await service.close()

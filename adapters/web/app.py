@@ -3,8 +3,8 @@
 - `GET /`: the page, with the session's CSRF token in it.
 - `POST /api/messages`: JSON `{"text", "user"}` or a multipart form (`text`, `photo`, `voice`, `user`); answers the
   JSON of `recbot chat --json` (`text`, `items`, `transcript`, `error`) plus `intro` (the text without the item
-  listing the cards show) and `language`. An item's `image` is a URL the browser can load: `/images/<item id>` for a
-  photo that is a file on this machine.
+  listing the cards show), `language` and, for an admin's /stats, `attachment` (`name`, a data `url`). An item's
+  `image` is a URL the browser can load: `/images/<item id>` for a photo that is a file on this machine.
 - `POST /api/feedback`: `item_id` and `action` (like, dislike, more_like_this); the same JSON.
 - `GET /images/<item id>`: a catalogue photo.
 
@@ -14,8 +14,10 @@ ends in a 500.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import mimetypes
 import time
 from pathlib import Path
 from typing import Any
@@ -161,6 +163,9 @@ def _json(reply: Reply, status: int = 200, retry: dict[str, Any] | None = None) 
         image = item.get("image")
         if image and not is_web_image(image):  # a file on this machine: the browser gets it from the image route
             item["image"] = "/images/" + quote(item["id"], safe="")
+    if reply.attachment:  # the /stats chart: shown on the page as it comes
+        kind = mimetypes.guess_type(reply.attachment_name or "")[0] or "image/png"
+        body["attachment"] = {"name": reply.attachment_name, "url": f"data:{kind};base64,{base64.b64encode(reply.attachment).decode()}"}
     headers = {"Retry-After": str(retry["seconds"])} if status == 429 and retry else None
     return web.json_response(body, status=status, headers=headers, dumps=_dumps)
 

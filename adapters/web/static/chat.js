@@ -108,6 +108,9 @@ function addReply(reply) {
   const item = el("li", { class: "msg bot" + (reply.error ? " error" : ""), "data-error": reply.error || "" }, bubble);
   if (reply.language) item.lang = reply.language;
   if (reply.items && reply.items.length) item.append(el("ul", { class: "cards" }, ...reply.items.map(card)));
+  if (reply.attachment && reply.attachment.url.startsWith("data:image/")) {
+    bubble.append(el("img", { class: "chart", src: reply.attachment.url, alt: reply.attachment.name || "" }));
+  }
   log.append(item);
   scrollDown();
 }
