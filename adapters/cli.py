@@ -72,7 +72,7 @@ def _ingest(config: Config, args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"recbot ingest: no such file: {path}", file=sys.stderr)
         return 2
-    store = ItemStore(config.storage.root / "chroma")
+    store = ItemStore(config.storage.root / "chroma", config.storage.chroma_url)  # with a server: what every worker reads
     text_encoder = text_encoder_for(config, store) if store.count() else None  # an empty store: chosen by the file
     loaded, report, _ = ingest(path, store, text_encoder, configured_image_encoder(config), config, progress=True, format=args.format)
     for problem in loaded.problems:
@@ -100,7 +100,7 @@ def _catalogue_items(config: Config) -> dict:
     from recsys.catalogue.loading import load_catalogue
     from recsys.store.chroma import ItemStore
 
-    items = ItemStore(config.storage.root / "chroma").all_items()
+    items = ItemStore(config.storage.root / "chroma", config.storage.chroma_url).all_items()
     return items or {i.id: i for i in load_catalogue(config.catalogue.path or DEMO_CATALOGUE).items}
 
 

@@ -9,6 +9,7 @@ import dataclasses
 import logging
 from collections.abc import Collection, Mapping
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from PIL import Image
 
 from bot.admin.commands import Commands
@@ -22,7 +23,7 @@ from bot.deliveries import Deliveries
 from bot.languages import LanguagePicker
 from bot.learning.demo_history import seed_for_config
 from bot.learning.feedback import FeedbackLog, UserKey
-from bot.learning.scheduler import TrainingScheduler
+from bot.learning.scheduler import FOLLOW_SECONDS, TrainingScheduler
 from bot.learning.serving import ServingModel
 from bot.media import read_photo, transcribe
 from bot.memory import ConversationMemory
@@ -41,9 +42,12 @@ from bot.voice.speech import SpeechToText
 from recsys.catalogue.items import DEMO_EXAMPLES, Item
 from recsys.catalogue.sanitise import speaks_to_a_model
 from recsys.cf.scorer import CFScorer
+from recsys.encoders.image import ClipImageEncoder, ImageEncoder
 from recsys.encoders.images import ImageError
+from recsys.encoders.text import SentenceEncoder
 from recsys.ranking.recommender import Recommender, RecommenderSettings
 from recsys.ranking.weights import Weights
+from recsys.store.chroma import ItemStore
 
 log = logging.getLogger(__name__)
 ASKS_FOR_ITEMS = {"search", "refine", "cheaper", "pricier", "more_like", "details", "more_results", "recommend"}
@@ -69,6 +73,8 @@ class BotService:
         self.commands = Commands(self.memory, self.log, self.cf, self.item, self.admins, self._feedback, self.profiles, self._currency)
         self._turns: TurnRunner | None = None
         self._warming: asyncio.Task[None] | None = None
+        self._following: asyncio.Task[None] | None = None
+        self._saver: BaseCheckpointSaver | None = None
         self.languages = LanguagePicker(config.chat.languages)
 
     # -- life cycle ----------------------------------------------------------------------------
@@ -76,14 +82,31 @@ class BotService:
         """Index the catalogue on first run (reused afterwards), load or train CF, open memory, schedule retraining."""
         self.root.mkdir(parents=True, exist_ok=True)
         store, text_encoder, image_encoder = await asyncio.to_thread(open_catalogue, self.config, progress)
+        self.recommender = self._recommender(store, text_encoder, image_encoder)
+        await asyncio.to_thread(seed_for_config, self.config, self.log, store.all_items().values())
+        await asyncio.to_thread(self.cf.serve, self.recommender)
+        self._saver = await self.memory.open()
+        await self._serve_catalogue()
+        if self.config.training.enabled:
+            self.cf.start_schedule()
+        if self.config.storage.chroma_url:  # another worker may ingest into the shared store
+            self._following = asyncio.create_task(self._follow_catalogue_forever())
+        # the photos' vectors and category model in memory before the first photo arrives (not awaited: text turns
+        # do not wait for it, and a photo that comes sooner simply does the same work itself)
+        self._warming = asyncio.create_task(asyncio.to_thread(self._warm_photos))
+
+    def _recommender(self, store: ItemStore, text_encoder: SentenceEncoder, image_encoder: ImageEncoder | ClipImageEncoder) -> Recommender:
         rc = self.config.recommend
         weights = Weights(content=rc.weight_content, cf=rc.weight_cf, feedback=rc.weight_feedback)
         settings = RecommenderSettings(candidates=rc.candidates, max_per_product=rc.max_per_product, weights=weights)
-        self.recommender = Recommender(store, text_encoder, image_encoder, CFScorer(), settings)
-        await asyncio.to_thread(seed_for_config, self.config, self.log, store.all_items().values())
-        await asyncio.to_thread(self.cf.serve, self.recommender)
-        self.vocabulary = Vocabulary.from_items(store.all_items().values(), currency=self.config.catalogue.currency)
-        self.materials = attribute_words(store.all_items().values())
+        return Recommender(store, text_encoder, image_encoder, CFScorer(), settings)
+
+    async def _serve_catalogue(self) -> None:
+        """Everything built from the catalogue's items: its words, the chat model's prompt, the tools and the agent."""
+        assert self.recommender is not None and self._saver is not None
+        items = self.recommender.store.all_items().values()
+        self.vocabulary = Vocabulary.from_items(items, currency=self.config.catalogue.currency)
+        self.materials = attribute_words(items)
         SpeechToText.shared(self.config).hints = catalogue_hints(self.vocabulary)  # Whisper hears the shop's own words
         await asyncio.to_thread(self.languages.warm_up, self.vocabulary)  # word lists and dictionaries, before a user waits
         catalogue = self.config.catalogue
@@ -91,13 +114,29 @@ class BotService:
         model = make_chat_model(self.config.llm, self.vocabulary, self._known_items, self.root / "models", examples)
         fallback = None if isinstance(model, RulesChatModel) else RulesChatModel(vocabulary=self.vocabulary, known_ids=self._known_items)
         tools = build_tools(self.recommender, self.log, self.vocabulary, self.photos, self.profiles)
-        agent = build_agent(model, tools, await self.memory.open(), self.config.llm.history_messages, fallback)
-        self._turns = TurnRunner(agent, self.config, self.log, store.all_items)
-        if self.config.training.enabled:
-            self.cf.start_schedule()
-        # the photos' vectors and category model in memory before the first photo arrives (not awaited: text turns
-        # do not wait for it, and a photo that comes sooner simply does the same work itself)
-        self._warming = asyncio.create_task(asyncio.to_thread(self._warm_photos))
+        agent = build_agent(model, tools, self._saver, self.config.llm.history_messages, fallback)
+        self._turns = TurnRunner(agent, self.config, self.log, self.recommender.store.all_items)
+
+    async def follow_catalogue(self) -> bool:
+        """Serve what another worker ingested into the shared item store since this one looked; True if it changed."""
+        assert self.recommender is not None
+        old = self.recommender
+        if not await asyncio.to_thread(old.store.follow):
+            return False
+        fresh = self._recommender(old.store, old.text_encoder, old.image_encoder)  # its priors come from the new items
+        self.cf.hand_over(fresh)
+        self.recommender = fresh
+        await self._serve_catalogue()
+        log.info("catalogue changed on the item store: now serving %d items", len(self._known_items()))
+        return True
+
+    async def _follow_catalogue_forever(self) -> None:
+        while True:
+            await asyncio.sleep(FOLLOW_SECONDS)
+            try:
+                await self.follow_catalogue()
+            except Exception:  # the server away for a moment: keep serving what we have, look again later
+                log.exception("could not look for catalogue changes on the item store")
 
     def _warm_photos(self) -> None:
         assert self.recommender is not None
@@ -109,6 +148,8 @@ class BotService:
             log.exception("warming up the photo search failed")
 
     async def close(self) -> None:
+        if self._following is not None:
+            self._following.cancel()
         if self._warming is not None:
             await self._warming  # a thread cannot be cancelled: let it finish before the store goes
         self.cf.stop_schedule()

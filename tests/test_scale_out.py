@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import shutil
 import threading
 import time
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from adapters.cli import main as cli_main
 from adapters.cli import new_bot
+from adapters.config import Config
 from bot.agent.ordering import ConversationOrder
 from bot.config import TrainingConfig
 from bot.learning.demo_history import seed_demo_history
@@ -79,6 +82,45 @@ async def test_workers_on_postgresql_continue_each_others_conversations(tmp_path
         for worker in workers:
             await worker.close()
         shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+async def test_items_ingested_into_the_shared_store_reach_running_workers(
+    tmp_path: Path, indexed_chroma: Path, chroma_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_two_workers import seed_server
+
+    seed_server(indexed_chroma, chroma_url, tmp_path / "seed")
+    workers = []
+    for name in ("a", "b"):
+        worker = new_bot(Config(storage={"dir": tmp_path / name, "chroma_url": chroma_url}, llm={"provider": "rules"}))
+        await worker.start(progress=False)
+        workers.append(worker)
+    a, b = workers
+    try:
+        assert not await b.follow_catalogue()  # nothing new yet
+        new = tmp_path / "winter.jsonl"
+        row = {
+            "id": "SNOW-1",
+            "name": "Glacier Trail Snowshoes",
+            "description": "Aluminium snowshoes for deep snow",
+            "price": 129,
+            "categories": "Gear/Winter",
+        }
+        new.write_text(json.dumps(row) + "\n", encoding="utf-8")
+        monkeypatch.setenv("RECBOT_STORAGE__DIR", str(tmp_path / "admin"))  # `recbot ingest` on a third machine
+        monkeypatch.setenv("RECBOT_STORAGE__CHROMA_URL", chroma_url)
+        assert cli_main(["ingest", str(new)]) == 0
+        asked = Incoming(user_id="7", platform="telegram", text="snowshoes")
+        assert b.item("SNOW-1") is None and "SNOW-1" not in [i.id for i in (await b.handle(asked)).items]
+        for worker in (a, b):
+            assert await worker.follow_catalogue()
+            reply = await worker.handle(Incoming(user_id="8", platform="web", text="snowshoes for deep snow"))
+            assert reply.items and reply.items[0].id == "SNOW-1", reply.text
+            assert worker.item("SNOW-1") is not None and worker.item("24-MB01") is not None
+        assert not await a.follow_catalogue()
+    finally:
+        for worker in workers:
+            await worker.close()
 
 
 # -- one model for every worker -------------------------------------------------------------------------------------

@@ -63,6 +63,13 @@ class ServingModel:
         self._catch_up(version.trained_through)
         log.info("CF: serving %s", version.name)
 
+    def hand_over(self, holder: HoldsScorer) -> None:
+        """Serve the same model into a new holder (a recommender rebuilt on a changed catalogue)."""
+        with self._lock:
+            if self._holder is not None:
+                holder.scorer = self._holder.scorer
+            self._holder = holder
+
     def retrain(self) -> RetrainResult:
         """Gated retrain from the log; a model that is not worse replaces the serving one at once."""
         with self._train_lock:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,6 +25,7 @@ from recsys.store.records import PAGE, ItemRecords
 log = logging.getLogger(__name__)
 
 TEXT = "items_text"
+VERSION = "catalogue_version"  # in the text collection's metadata on a server: see ItemStore.follow
 IMAGE = "items_image"
 DETAIL = "items_image_detail"  # a close-up crop of each photo, same ids as IMAGE
 # HNSW's breadth of search. Chroma's default (100) misses the true nearest item of a request far from every item (a
@@ -124,8 +126,34 @@ class ItemStore:
         self._records = ItemRecords(f"sqlite:///{path / 'items.sqlite'}")
         self._cache: dict[str, Item] | None = None
         self._rows: ImageRows | None = None
+        self._seen = self._server_version()
         if self._records.count() == 0 and self._text.count() > 0:
             self._backfill_records()
+
+    # -- several workers on one server -------------------------------------------------------------------
+    def _server_version(self) -> str | None:
+        """The catalogue's version on the server: a new one after every write, by any worker."""
+        if not self.url:
+            return None
+        return (self._client.get_collection(TEXT, embedding_function=None).metadata or {}).get(VERSION)  # type: ignore[arg-type]
+
+    def _wrote(self) -> None:
+        self._cache = None
+        self._rows = None
+        if self.url:
+            self._seen = uuid.uuid4().hex
+            self._text.modify(metadata={**(self._text.metadata or {}), VERSION: self._seen})
+
+    def follow(self) -> bool:
+        """Catch up with what another worker wrote to the server (`recbot ingest` there, photos re-indexed): the item
+        records are read back from the server and the caches dropped. False when nothing changed (or embedded, where
+        this process is the only one that writes)."""
+        version = self._server_version()
+        if version == self._seen:
+            return False
+        self._backfill_records()
+        self._seen, self._cache, self._rows = version, None, None
+        return True
 
     def _backfill_records(self) -> None:
         """A store indexed before the item records existed: copy them out of Chroma's metadata once."""
@@ -194,8 +222,7 @@ class ItemStore:
             metadatas=[_metadata(i, text_encoder, visual_colors.get(i.id)) for i in items],
         )
         self._records.upsert((_with_visual_color(i, visual_colors.get(i.id)), catalogue_item(i).fingerprint(), text_encoder) for i in items)
-        self._cache = None
-        self._rows = None
+        self._wrote()
 
     def set_visual_colors(self, visual_colors: dict[str, str]) -> None:
         """Update the inferred colours of stored items (e.g. after re-indexing photos)."""
@@ -209,8 +236,7 @@ class ItemStore:
             self._text.update(ids=ids[start : start + PAGE], metadatas=metas[start : start + PAGE])
         if changed:
             self._records.update_items(changed)
-            self._cache = None
-            self._rows = None
+            self._wrote()
 
     def upsert_images(
         self,
@@ -236,13 +262,13 @@ class ItemStore:
                 meta["visual_color"] = visual_color(colors[n])
             metas.append(meta)
         self._image.upsert(ids=[i.id for i in items], embeddings=vectors, metadatas=metas)
-        self._rows = None
+        self._wrote()
 
     def delete_images(self, ids: list[str]) -> None:
         if ids:
             self._image.delete(ids=ids)
             self._detail.delete(ids=ids)
-            self._rows = None
+            self._wrote()
 
     def image_rows(self) -> ImageRows:
         """All photos with vectors and colour signatures, cached until the photos change."""
