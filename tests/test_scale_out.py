@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 import shutil
 import threading
 import time
@@ -198,16 +199,16 @@ def test_every_setting_compose_gives_the_workers_is_a_real_config_key(monkeypatc
     from adapters.config import load_config
 
     compose = yaml.safe_load((REPO / "compose.yaml").read_text())
-    environment = compose["services"]["bot"]["environment"]
-    settings = {k: str(v) for k, v in environment.items() if k.startswith("RECBOT_") and k != "<<"}
-    settings |= {k: str(v) for k, v in compose["x-shared"].items()}
-    for key, value in settings.items():
-        monkeypatch.setenv(
-            key, value.replace("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}", "pw").replace("${RECBOT_TELEGRAM__WEBHOOK__URL:-}", "")
-        )
+    settings = {k: str(v) for k, v in compose["x-shared"].items()}
+    for service in ("bot", "web"):
+        settings |= {k: str(v) for k, v in compose["services"][service]["environment"].items() if k.startswith("RECBOT_")}
+    for key, value in settings.items():  # what compose substitutes: ${NAME:-default} → default, ${NAME:?why} → a value
+        monkeypatch.setenv(key, re.sub(r"\$\{\w+:\?[^}]*\}", "pw", re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value)))
     config = load_config(None)
     assert config.storage.chroma_url == "http://chroma:8000" and str(config.storage.models_dir) == "/shared/models"
     assert config.storage.events_url == config.storage.memory_url and "@postgres:5432/recbot" in config.storage.events_url
     assert (config.slack.mode, config.slack.host, config.slack.port) == ("http", "0.0.0.0", 3000)
+    assert (config.web.host, config.web.port, config.web.cookie_secure) == ("0.0.0.0", 8080, False)
+    assert "WEB_COOKIE_SECRET" in compose["services"]["web"]["environment"]
     assert (config.telegram.mode, config.telegram.webhook.port) == ("webhook", 8443)
     assert "chroma" in compose["services"]["chroma"]["command"] and (REPO / "deploy" / "nginx.conf").is_file()
