@@ -114,6 +114,15 @@ async def test_a_voice_note_reaches_the_bot_as_audio_and_the_reply_has_its_trans
     assert sent.voice == b"\x1aE\xdf\xa3 webm bytes" and sent.voice_mime == "audio/webm;codecs=opus"
 
 
+async def test_a_photo_and_a_voice_note_in_one_message_are_refused_not_half_read(web: Web) -> None:
+    await web.open_page()
+    form = FormData()
+    form.add_field("photo", jpeg(), filename="mine.jpg", content_type="image/jpeg")
+    form.add_field("voice", b"OggS....", filename="voice.ogg", content_type="audio/ogg")
+    response = await web.client.post("/api/messages", data=form, headers={CSRF_HEADER: web.token})
+    assert response.status == 400 and (await response.json())["error"] == "one_upload" and not web.bot.received
+
+
 async def test_feedback_is_handed_to_the_bot_and_acknowledged(web: Web) -> None:
     await web.open_page()
     headers = {CSRF_HEADER: web.token}

@@ -87,6 +87,8 @@ async def _from_form(form: MultiDictProxy[str | bytes | web.FileField]) -> Messa
         else:
             message.fields[key] = text
     message.text = message.fields.get("text", "")
+    if message.photo is not None and message.voice is not None:  # which one was meant is not ours to guess
+        raise BadRequest(400, "one_upload", "web_one_upload")
     return message
 
 
