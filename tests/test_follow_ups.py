@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.messages import Incoming
 from bot.service import BotService
+from recsys.catalogue.items import DEMO_CATALOGUE
 
 
 async def test_cheaper_alone_shows_cheaper_items_and_says_so(service: BotService) -> None:
@@ -58,3 +59,15 @@ async def test_a_size_the_shop_does_not_stock_is_said_not_ignored(service: BotSe
 async def test_chinese_sizes(service: BotService) -> None:
     reply = await service.handle(Incoming(user_id="s4", text="M码的女士卫衣"))
     assert reply.items and all("M" in i.sizes for i in reply.items) and "尺码M" in reply.text
+
+
+async def test_like_this_but_cheaper_with_a_photo_is_cheaper_than_the_photos_product(service: BotService) -> None:
+    await service.handle(Incoming(user_id="c9", text="a hoodie under $60"))  # an earlier list must not be the reference
+    photo = (DEMO_CATALOGUE.parent / "images" / "mb01-blue-0.jpg").read_bytes()
+    reply = await service.handle(Incoming(user_id="c9", photos=[photo], text="something like this, but cheaper"))
+    bag = service.item("24-MB01")
+    assert bag is not None and bag.price is not None
+    assert reply.items and all(i.price is not None and i.price < bag.price for i in reply.items), reply.text
+    assert "24-MB01" not in [i.id for i in reply.items] and bag.name in reply.text.splitlines()[0]
+    chinese = await service.handle(Incoming(user_id="c10", photos=[photo], text="像这个但是便宜一点的"))
+    assert chinese.items and all(i.price is not None and i.price < bag.price for i in chinese.items) and "照片" in chinese.text

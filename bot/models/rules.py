@@ -56,6 +56,8 @@ class RulesChatModel(RespondingChatModel):
         text = messages[start].content if isinstance(messages[start].content, str) else ""
         req = parse(text, self.vocabulary, self.known_ids(), lang)
         bound = req.max_price if req.intent == "cheaper" else req.min_price
+        if PHOTO_MARKER.match(text) and req.intent in ("cheaper", "pricier") and bound is None and results:
+            return self._beside_the_photo(req.intent, results, messages, lang)
         shown = _last_items(messages[:start])
         prices = [float(i["price"]) for i in shown if i.get("price") is not None]
         if req.intent not in ("cheaper", "pricier") or bound is not None or not prices or not results:
@@ -78,6 +80,26 @@ class RulesChatModel(RespondingChatModel):
             cheapest=lang.price(far, currency, exact=True),
         )
         return AIMessage(content=note + ("\n" + compose_reply(results, lang) if found else ""))
+
+    def _beside_the_photo(self, intent: str, results: list[ToolMessage], messages: list[BaseMessage], lang: Language) -> AIMessage:
+        """ "Like this, but cheaper" with a photo: cheaper than the product the photo shows (its closest match), not than
+        an earlier list; the photo is searched once more below (or above) that match's price."""
+        first = tool_json(results[0]).get("items") or []
+        match = first[0] if first else None
+        call = _last_search_call(messages)
+        if match is None or match.get("price") is None or call is None:
+            return AIMessage(content=compose_reply(results, lang))
+        price = float(match["price"])
+        if len(results) == 1:
+            name, args = call
+            args["max_price" if intent == "cheaper" else "min_price"] = round(price - 0.01 if intent == "cheaper" else price + 0.01, 2)
+            args["exclude_ids"] = list(dict.fromkeys([*args.get("exclude_ids", []), match["id"]]))
+            return _call(name, args)
+        found = bool(tool_json(results[-1]).get("items"))
+        note = lang.say(
+            f"{intent}.photo{'' if found else '_none'}", name=match.get("name", ""), price=lang.price(price, self.vocabulary.currency)
+        )
+        return AIMessage(content=note + "\n" + compose_reply(results if found else results[:1], lang))
 
     def _decide(self, req: Request, text: str, history: list[BaseMessage], lang: Language) -> AIMessage:
         last_call = _last_search_call(history)
