@@ -104,7 +104,7 @@ async def test_typing_a_request_shows_cards_with_photos_prices_and_buttons(brows
         await expect(first.get_by_role("button", name=name, exact=True)).to_be_visible()
 
 
-async def test_pressing_like_is_recorded_and_acknowledged(browser: Browser, site: str, service: BotService) -> None:
+async def test_pressing_like_is_recorded_acknowledged_and_still_shown_after_a_reload(browser: Browser, site: str, service: BotService) -> None:
     page = await open_chat(browser, site)
     await page.get_by_label("Your message").fill("a yoga mat")
     await page.get_by_role("button", name="Send").click()
@@ -119,6 +119,10 @@ async def test_pressing_like_is_recorded_and_acknowledged(browser: Browser, site
     with service.log.engine.connect() as conn:
         rows = conn.execute(select(events.c.item_id, events.c.platform).where(events.c.event == "like")).all()
     assert (item_id, "web") in [tuple(row) for row in rows]
+    await page.reload()  # the tab's conversation is shown again, with the like
+    await expect(page.locator(".msg.mine").first).to_contain_text("a yoga mat")
+    again = page.locator(f'.msg.bot .card[data-item="{item_id}"]').first
+    await expect(again.get_by_role("button", name="Like", exact=True)).to_have_attribute("aria-pressed", "true")
 
 
 async def test_uploading_a_photo_finds_the_product_in_it(browser: Browser, site: str) -> None:

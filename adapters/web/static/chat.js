@@ -29,6 +29,7 @@ const WORDS = {
   },
 };
 const MAX_RECORDING_SECONDS = 120;
+const HISTORY = "recbot.conversation", KEEP = 60;  // this tab's conversation, shown again after a reload
 
 const lang = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
 const t = (key, data = {}) => (WORDS[lang][key] || WORDS.en[key]).replace(/\{(\w+)\}/g, (_, k) => data[k] ?? "");
@@ -102,7 +103,36 @@ function card(item) {
       actions));
 }
 
-function addReply(reply) {
+function remember(entry) {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(HISTORY) || "[]");
+    kept.push(entry);
+    sessionStorage.setItem(HISTORY, JSON.stringify(kept.slice(-KEEP)));
+  } catch { /* storage full or off: the conversation still goes on */ }
+}
+
+function replay() {
+  let kept = [];
+  try { kept = JSON.parse(sessionStorage.getItem(HISTORY) || "[]"); } catch { return; }
+  for (const entry of kept) {
+    if (entry.mine) {
+      const parts = [];
+      if (entry.mine.photo) parts.push(el("span", { text: "📷 " + t("photo") + "\n" }));
+      if (entry.mine.voice) parts.push(el("span", { text: "🎤 " + t("voice_note") }));
+      if (entry.mine.text) parts.push(el("span", { text: entry.mine.text }));
+      const bubble = addMine(parts);
+      if (entry.mine.transcript) bubble.append(el("span", { class: "transcript", text: `${t("heard")} “${entry.mine.transcript}”` }));
+    } else if (entry.bot) {
+      addReply(entry.bot, false);
+    } else if (entry.pressed) {
+      const buttons = [...log.querySelectorAll(`.card[data-item="${CSS.escape(entry.pressed.item)}"]`)].pop()?.querySelectorAll("button[aria-pressed]") || [];
+      for (const button of buttons) button.setAttribute("aria-pressed", String(button.dataset.action === entry.pressed.action));
+    }
+  }
+}
+
+function addReply(reply, keep = true) {
+  if (keep) remember({ bot: { ...reply, attachment: undefined } });
   const bubble = el("div", { class: "bubble" }, el("span", { class: "who", text: t("bot") }),
     el("span", { class: "words", text: reply.items && reply.items.length ? reply.intro || reply.text : reply.text }));
   const item = el("li", { class: "msg bot" + (reply.error ? " error" : ""), "data-error": reply.error || "" }, bubble);
@@ -153,6 +183,7 @@ async function send() {
   }
   if (words) parts.push(el("span", { text: words }));
   addMine(parts);
+  remember({ mine: { text: words, photo: Boolean(photo) } });
   text.value = "";
   resize();
   clearPhoto();
@@ -165,6 +196,7 @@ async function feedback(item, action, button, group) {
   }
   const reply = await post("/api/feedback", { item_id: item.id, action });
   if (reply.error && button.getAttribute("aria-pressed") !== null) button.setAttribute("aria-pressed", "false");
+  else if (action !== "more_like_this") remember({ pressed: { item: item.id, action } });
   addReply(reply);
 }
 
@@ -191,6 +223,7 @@ async function sendVoice(blob) {
   const body = new FormData();
   body.append("voice", blob, blob.name || (blob.type.includes("ogg") ? "voice.ogg" : "voice.webm"));
   const reply = await post("/api/messages", body);
+  remember({ mine: { voice: true, transcript: reply.transcript || "" } });
   if (reply.transcript) bubble.append(el("span", { class: "transcript", text: `${t("heard")} “${reply.transcript}”` }));
   addReply(reply);
 }
@@ -237,6 +270,7 @@ function resize() {
 }
 
 translatePage();
+replay();
 composer.addEventListener("submit", (event) => { event.preventDefault(); send(); });
 text.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); send(); }
