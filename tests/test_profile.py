@@ -9,7 +9,8 @@ import pytest
 
 from adapters.cli import new_bot
 from adapters.config import Config
-from bot.messages import Command, Incoming
+from bot.learning.feedback import UserKey
+from bot.messages import Command, Feedback, Incoming
 from bot.profile.stated import Change, StatedProfile
 from bot.service import BotService
 from bot.understanding.lang import language
@@ -116,7 +117,6 @@ async def test_a_stated_profile_outlives_conversations_and_restarts(config: Conf
 
 
 async def test_a_reaction_to_a_card_is_feedback(service: BotService) -> None:
-    from bot.learning.feedback import UserKey
 
     listed = await service.handle(Incoming(user_id="r1", text="a hoodie for men"))
     second = listed.items[1]
@@ -178,3 +178,16 @@ async def test_a_link_code_is_never_shown_in_a_group(service: BotService) -> Non
     assert group.error == "not_private" and "/link " not in group.text
     zh = await service.handle(Incoming(user_id="g1", platform="telegram", language="zh", command=Command("link")))
     assert "共享" in zh.text and _code(zh.text)
+
+
+async def test_a_dislike_on_one_linked_account_shapes_the_others_suggestions(service: BotService) -> None:
+    tg, web = {"user_id": "71", "platform": "telegram"}, {"user_id": "web-71", "platform": "web"}
+    code = _code((await service.handle(Incoming(**tg, command=Command("link")))).text)
+    assert not (await service.handle(Incoming(**web, command=Command("link", code)))).error
+    before = await service.handle(Incoming(**web, text="a duffle bag"))
+    top = before.items[0]
+    await service.handle(Incoming(**tg, feedback=Feedback("dislike", top.id)))
+    await service.handle(Incoming(**web, command=Command("reset")))
+    after = await service.handle(Incoming(**web, text="a duffle bag"))
+    assert after.items and after.items[0].id != top.id, "the dislike given on Telegram did not reach the web account"
+    assert service.log.reactions(UserKey("web", "web-71"), UserKey("telegram", "71")) == ([], [top.id])

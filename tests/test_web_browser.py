@@ -104,7 +104,9 @@ async def test_typing_a_request_shows_cards_with_photos_prices_and_buttons(brows
         await expect(first.get_by_role("button", name=name, exact=True)).to_be_visible()
 
 
-async def test_pressing_like_is_recorded_acknowledged_and_still_shown_after_a_reload(browser: Browser, site: str, service: BotService) -> None:
+async def test_pressing_like_is_recorded_acknowledged_and_still_shown_after_a_reload(
+    browser: Browser, site: str, service: BotService
+) -> None:
     page = await open_chat(browser, site)
     await page.get_by_label("Your message").fill("a yoga mat")
     await page.get_by_role("button", name="Send").click()

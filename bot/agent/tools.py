@@ -172,7 +172,8 @@ def build_tools(
     async def profile_of(runtime: ToolRuntime[TurnContext], filters: Filters) -> tuple[Profile, Filters]:
         """The user's taste (feedback) and stated profile: its soft part ranks, its hard part joins the filters."""
         user = runtime.context.user
-        liked, disliked = await asyncio.to_thread(log.reactions, user)
+        linked = await asyncio.to_thread(profiles.links.linked, user) if profiles is not None else []
+        liked, disliked = await asyncio.to_thread(log.reactions, user, *linked)  # a 👍 on any linked account counts
         profile = await asyncio.to_thread(recommender.profile, str(user), liked, disliked)
         stated = await asyncio.to_thread(profiles.get, user) if profiles is not None else StatedProfile()
         profile.stated = stated.preferences(vocab.genders)

@@ -15,11 +15,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
     create_engine,
     delete,
     event,
     func,
     inspect,
+    or_,
     select,
     text,
 )
@@ -166,13 +168,12 @@ class FeedbackLog:
                 counts[0 if kind == "like" else 1] += 1
         return [(day, likes, dislikes) for day, (likes, dislikes) in sorted(per_day.items())]
 
-    def reactions(self, user: UserKey) -> tuple[list[str], list[str]]:
-        """(liked, disliked) item ids; the latest reaction to an item wins."""
+    def reactions(self, user: UserKey, *linked: UserKey) -> tuple[list[str], list[str]]:
+        """(liked, disliked) item ids of `user` and the accounts linked to it; the latest reaction to an item wins,
+        whichever account gave it."""
+        accounts = or_(*(and_(events.c.user_id == u.user_id, events.c.platform == u.platform) for u in (user, *linked)))
         query = (
-            select(events.c.item_id, events.c.event)
-            .where(events.c.user_id == user.user_id, events.c.platform == user.platform)
-            .where(events.c.event.in_(["like", "dislike"]))
-            .order_by(events.c.id)
+            select(events.c.item_id, events.c.event).where(accounts).where(events.c.event.in_(["like", "dislike"])).order_by(events.c.id)
         )
         latest: dict[str, str] = {}
         with self.engine.connect() as conn:
