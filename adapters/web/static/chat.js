@@ -142,7 +142,8 @@ function addReply(reply, keep = true) {
     bubble.append(el("img", { class: "chart", src: reply.attachment.url, alt: reply.attachment.name || "" }));
   }
   log.append(item);
-  scrollDown();
+  // a reply starts where the shopper reads from: its first line, not its last card
+  if (reply.items && reply.items.length) item.scrollIntoView({ block: "start" }); else scrollDown();
 }
 
 async function post(url, body) {
