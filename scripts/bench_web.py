@@ -15,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -39,17 +40,18 @@ async def one_run(storage: Path, turns: int) -> tuple[float, float]:
     runner = await start(config, bot, port=0)
     host, port = runner.addresses[0][:2]
     direct, web = [], []
+    run = uuid.uuid4().hex[:8]  # new shoppers every run: no conversation to continue
     try:
         async with aiohttp.ClientSession() as http:
             for n in range(3):  # the encoders' first calls
-                await bot.handle(Incoming(user_id=f"warm{n}", platform="web", text=REQUESTS[n % len(REQUESTS)]))
+                await bot.handle(Incoming(user_id=f"warm{run}-{n}", platform="web", text=REQUESTS[n % len(REQUESTS)]))
             for n in range(turns):
                 text = REQUESTS[n % len(REQUESTS)]
                 began = time.perf_counter()
-                await bot.handle(Incoming(user_id=f"direct{n}", platform="web", text=text))
+                await bot.handle(Incoming(user_id=f"direct{run}-{n}", platform="web", text=text))
                 direct.append(time.perf_counter() - began)
                 began = time.perf_counter()
-                async with http.post(f"http://{host}:{port}/api/messages", json={"text": text, "user": f"http{n}"}) as response:
+                async with http.post(f"http://{host}:{port}/api/messages", json={"text": text, "user": f"http{run}-{n}"}) as response:
                     await response.json()
                 web.append(time.perf_counter() - began)
     finally:
