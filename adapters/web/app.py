@@ -50,7 +50,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-AUDIO = ("audio/", "video/webm", "video/ogg", "application/ogg")
+AUDIO = ("audio/", "video/webm", "video/ogg", "video/mp4", "application/ogg")  # what browsers record voice as
 
 
 class WebChat:

@@ -222,7 +222,8 @@ function clearPhoto() {
 async function sendVoice(blob) {
   const bubble = addMine([el("span", { text: "🎤 " + t("voice_note") }), el("audio", { controls: "", src: URL.createObjectURL(blob) })]);
   const body = new FormData();
-  body.append("voice", blob, blob.name || (blob.type.includes("ogg") ? "voice.ogg" : "voice.webm"));
+  const suffix = blob.type.includes("ogg") ? "ogg" : blob.type.includes("mp4") ? "m4a" : "webm";  // Safari records MP4
+  body.append("voice", blob, blob.name || `voice.${suffix}`);
   const reply = await post("/api/messages", body);
   remember({ mine: { voice: true, transcript: reply.transcript || "" } });
   if (reply.transcript) bubble.append(el("span", { class: "transcript", text: `${t("heard")} “${reply.transcript}”` }));
@@ -238,7 +239,7 @@ async function toggleRecording() {
     addReply({ text: t("no_mic"), items: [], error: "no_microphone" });
     return;
   }
-  const type = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm"].find((m) => MediaRecorder.isTypeSupported(m));
+  const type = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/mp4"].find((m) => MediaRecorder.isTypeSupported(m));
   recorder = new MediaRecorder(stream, type ? { mimeType: type } : {});
   const chunks = [], started = Date.now();
   const tick = () => {
