@@ -5,6 +5,7 @@ This is the composition root's view of config.yaml; bot/ never reads a platform'
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -56,7 +57,22 @@ class WebConfig(Section):
     max_upload_mb: int = Field(20, ge=1, le=200, description="largest photo or voice note accepted, in MB")
     rate_limit: str = Field("20/minute", description="messages and button presses per shopper, e.g. 20/minute, 5 per 10 seconds")
     cookie_secure: bool = Field(False, description="mark the session cookie Secure (set when served over https)")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks of the proxy in front (e.g. 10.0.0.0/8): the client's address then comes from "
+        "its X-Forwarded-For, and only the proxy may connect",
+    )
     admins: list[str] = Field(default_factory=list, description="web user ids allowed /stats and /retrain")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an IP address or network") from exc
+        return value
 
     @field_validator("rate_limit")
     @classmethod

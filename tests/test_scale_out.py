@@ -209,6 +209,7 @@ def test_every_setting_compose_gives_the_workers_is_a_real_config_key(monkeypatc
     assert config.storage.events_url == config.storage.memory_url and "@postgres:5432/recbot" in config.storage.events_url
     assert (config.slack.mode, config.slack.host, config.slack.port) == ("http", "0.0.0.0", 3000)
     assert (config.web.host, config.web.port, config.web.cookie_secure) == ("0.0.0.0", 8080, False)
+    assert "172.16.0.0/12" in config.web.trusted_proxies
     assert "WEB_COOKIE_SECRET" in compose["services"]["web"]["environment"]
     assert (config.telegram.mode, config.telegram.webhook.port) == ("webhook", 8443)
     assert "chroma" in compose["services"]["chroma"]["command"] and (REPO / "deploy" / "nginx.conf").is_file()

@@ -293,3 +293,39 @@ async def test_a_cookie_signed_elsewhere_starts_a_new_session(web: Web) -> None:
     web.client.session.cookie_jar.update_cookies({COOKIE: "eyJ1IjoiYWxpY2UifQ.forged"})
     response = await web.client.post("/api/messages", json={"text": "hi"})
     assert response.status == 200 and web.bot.received[-1].user_id != "alice"
+
+
+async def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for() -> None:
+    async def new_sessions(client: TestClient, addresses: list[str]) -> list[int]:
+        statuses = []
+        for address in addresses:  # cookieless API calls: each counts against its address
+            client.session.cookie_jar.clear()
+            response = await client.post("/api/messages", json={"text": "hi"}, headers={"X-Forwarded-For": address})
+            statuses.append(response.status)
+        return statuses
+
+    addresses = ["203.0.113.9", "203.0.113.9", "203.0.113.10"]
+    behind = await serve(FakeHandler(), rate_limit="1/minute", trusted_proxies=["127.0.0.1"])
+    direct = await serve(FakeHandler(), rate_limit="1/minute")
+    try:
+        assert await new_sessions(behind, addresses) == [200, 429, 200]  # two shoppers, each with their own limit
+        assert await new_sessions(direct, addresses) == [200, 429, 429]  # the header is not believed from anyone
+        assert (await behind.get("/healthz")).status == 200
+    finally:
+        await behind.close()
+        await direct.close()
+
+
+async def test_with_a_proxy_in_front_a_direct_connection_is_refused_not_served() -> None:
+    client = await serve(FakeHandler(), trusted_proxies=["10.9.9.9"])  # the tests connect from 127.0.0.1
+    try:
+        response = await client.post("/api/messages", json={"text": "hi"}, headers={"X-Forwarded-For": "203.0.113.9"})
+        assert 400 <= response.status < 500
+        assert (await client.get("/healthz")).status == 200  # the load balancer's check still answers
+    finally:
+        await client.close()
+
+
+def test_a_trusted_proxy_must_be_an_address_or_network() -> None:
+    with pytest.raises(ValueError, match="not an IP address"):
+        WebConfig(trusted_proxies=["nginx"])

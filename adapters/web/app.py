@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import limits
 from aiohttp import web
+from aiohttp_remotes import XForwardedStrict
 from babel.core import negotiate_locale
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -64,6 +65,9 @@ class WebChat:
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=self.config.max_upload_mb * 2**20 + 2**16, middlewares=[_headers])
+        if self.config.trusted_proxies:  # outermost: every later step sees the shopper's address, not the proxy's
+            behind = XForwardedStrict([self.config.trusted_proxies], white_paths=["/healthz"])
+            app.middlewares.insert(0, behind.middleware)
         app.router.add_get("/", self.index)
         app.router.add_get("/healthz", _healthy)
         app.router.add_post("/api/messages", self.messages)
