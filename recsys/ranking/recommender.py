@@ -78,12 +78,13 @@ class Recommender:
         hits = self._with_kind_prior(vector, hits, excluded, prior, kinds)
         if not kinds:
             return self._blend(hits, profile, filters, k, terms)
-        # A model's guess of the kinds fills most of the list; the best match of any other kind keeps a place
-        ranked = self._blend(hits, profile, filters, k * 3, terms)
-        guessed = [r for r in ranked if any(_under(prior.of_item.get(r.item.id, ""), p) for p in kinds)]
-        kept = {r.item.id for r in guessed[: max(k - 1, 1)]}
-        kept |= {r.item.id for r in [r for r in ranked if r.item.id not in kept][: k - len(kept)]}
-        return [r for r in ranked if r.item.id in kept][:k]
+        # A model's guess of the kinds fills most of the list (ranked among themselves, so a guessed kind the words
+        # match weakly still gets its places); the best match of any other kind keeps one
+        of_guess = [h for h in hits if any(_under(prior.of_item.get(h.item.id, ""), p) for p in kinds)]
+        guessed = self._blend(of_guess, profile, filters, max(k - 1, 1), terms)
+        shown = {r.item.product_id for r in guessed}
+        rest = self._blend([h for h in hits if h.item.product_id not in shown], profile, filters, k - len(guessed), terms)
+        return sorted([*guessed, *rest], key=lambda r: r.score, reverse=True)[:k]
 
     def kind_prior(self) -> KindPrior:
         """The kinds' centroids, built on first use and again when the catalogue changes."""
@@ -97,6 +98,7 @@ class Recommender:
         """Candidates from the likeliest kinds join the search's own, and every candidate gains its kind's weight."""
         weights = prior.ranked(vector, hinted, self.settings.weights.kind_hint)
         likeliest = sorted(weights, key=weights.__getitem__, reverse=True)[: self.settings.kinds_searched]
+        likeliest += [p for p in prior.paths if p not in likeliest and any(_under(p, h) for h in hinted)]  # a model's guesses too
         by_id = {h.item.id: h for h in hits}
         for path in likeliest:
             if filters.categories and not any(path == c or path.startswith(c + "/") for c in filters.categories):
