@@ -39,6 +39,14 @@ async def test_complete_the_look_for_an_item_shown_or_named(service: BotService)
     assert named.items and all(not i.id.startswith("MH01") and "Hoodies & Sweatshirts" not in kinds(i.categories) for i in named.items)
 
 
+async def test_a_look_keeps_to_the_department_of_the_item(service: BotService) -> None:
+    # the tank's baskets hold gear, and "Tank" in its name is not a kind asked for (it once gave women's bra tops)
+    reply = await service.handle(Incoming(user_id="g5", text="what goes with the Vulcan Weightlifting Tank?"))
+    assert len(reply.items) == 4
+    assert all(i.categories[0].startswith("Men/") and "Tanks" not in kinds(i.categories) for i in reply.items)
+    assert "vulcan weightlifting tank" in reply.text.lower() and "bras" not in reply.text.lower()
+
+
 @pytest.mark.slow
 async def test_a_shop_without_links_answers_with_other_kinds(tmp_path: Path) -> None:
     rows = [

@@ -125,6 +125,10 @@ class RulesChatModel(RespondingChatModel):
                 target = target or (shown[0]["id"] if pointed else None)
                 if target is None:  # "what else do I need for yoga": a need, answered from the kinds that serve it
                     return _call("search_catalogue", {"query": req.query or text, **_constraints(req)})
+                if said := self.vocabulary.name_said(text) if named else None:
+                    # "what goes with the Vulcan Weightlifting Tank?": the tank is the item, not a kind asked for
+                    rest = re.sub(re.escape(said), " ", " ".join(text.split()), flags=re.IGNORECASE)
+                    req = parse(rest, self.vocabulary, self.known_ids(), lang)
                 keep = {k: v for k, v in _constraints(req).items() if k != "colors" or not named}
                 return _call("goes_with", {"item_id": target, **keep})
             case "recommend":

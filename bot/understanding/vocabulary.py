@@ -93,13 +93,18 @@ class Vocabulary:
             return canon.title()
         return None
 
-    def item_named(self, text: str, color: str | None = None) -> str | None:
-        """The id of the item whose name the text says (the longest such name; its variant in `color` if there is one)."""
+    def name_said(self, text: str) -> str | None:
+        """The longest item name the text says, lower-cased as the vocabulary keeps it."""
         low = " ".join(text.lower().split())
         found = [n for n in self.names if len(n) > 3 and re.search(rf"(?<!\w){re.escape(n)}(?!\w)", low)]
-        if not found:
+        return max(found, key=len) if found else None
+
+    def item_named(self, text: str, color: str | None = None) -> str | None:
+        """The id of the item whose name the text says (the longest such name; its variant in `color` if there is one)."""
+        name = self.name_said(text)
+        if name is None:
             return None
-        variants = self.names[max(found, key=len)]
+        variants = self.names[name]
         return next((i for i, c in variants if color and c == color), variants[0][0])
 
     def size(self, word: str, lang: Language | None = None) -> str | None:

@@ -184,11 +184,18 @@ class Recommender:
         candidates = [i for i in (self.store.get(x) for x in scored) if i is not None and excluded.matches(i)]
         vectors = self.store.text_vectors([i.id for i in candidates])
         hits = [Hit(i, scored[i.id], vectors[i.id]) for i in candidates if i.id in vectors]
-        if len(hits) < k:  # a shop without links or baskets: the nearest things that are not of its kind
+        # A look stays in the anchor's department of the shop's tree (a men's hoodie: men's bottoms and tees before the
+        # gear a basket also held); a shop whose kinds sit at the top of its tree has no departments to keep to
+        path = prior.of_item.get(anchor.id, "")
+        department = path.split("/")[0] + "/" if "/" in path else ""
+        within = [h for h in hits if department and prior.of_item.get(h.item.id, "").startswith(department)]
+        if len(hits) < k or (department and len(within) < k):  # few links or baskets: the nearest things of other kinds
             vector = self.store.text_vectors([anchor.id])[anchor.id]
             near = self.store.search_text(vector, excluded.with_(exclude_ids=(*excluded.exclude_ids, *scored)), self.settings.candidates)
             hits += [Hit(h.item, 0.3 * h.similarity, h.vector) for h in near]
-        ranked = self._blend(hits, profile, filters, k * 3, basis=("goes_with", {"name": anchor.name, "id": anchor.id}))
+        ranked = self._blend(hits, profile, filters, len(hits), basis=("goes_with", {"name": anchor.name, "id": anchor.id}))
+        if department:  # stable: within the department and outside it, links, baskets and closeness keep their order
+            ranked.sort(key=lambda r: not prior.of_item.get(r.item.id, "").startswith(department))
         picked: list[Recommendation] = []
         per_kind: dict[str, int] = {}
         for rec in ranked:  # a look is several kinds: at most two of one
