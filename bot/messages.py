@@ -37,7 +37,8 @@ class Incoming:
     voice_mime: str | None = None
     feedback: Feedback | None = None
     command: Command | None = None
-    reply_to_item: str | None = None  # the item of the card this message answers (a reply on Telegram)
+    # the items on the bot's message this one answers, in order: a reply to a Telegram card, a Slack thread reply
+    reply_to_items: tuple[str, ...] = ()
     language: str | None = None  # the platform's hint (e.g. Telegram's language_code); the text itself decides first
     private: bool = True  # only this user sees the reply (a private chat, Slack's ephemeral answer); False in groups
 

@@ -261,11 +261,13 @@ class BotService:
         action = reaction(text, lang)
         if action is None:
             return None
-        target = incoming.reply_to_item
+        answered = list(incoming.reply_to_items)
+        target = answered[0] if len(answered) == 1 else None  # a reply to one card is about that card
         if target is None:
             ordinal = parse(text, self.vocabulary, (), lang).ordinal  # type: ignore[arg-type]
-            shown = await asyncio.to_thread(self.log.last_shown, user) if ordinal is not None else []
-            target = shown[ordinal] if shown and -len(shown) <= ordinal < len(shown) else None  # type: ignore[operator]
+            if ordinal is not None and not answered:
+                answered = await asyncio.to_thread(self.log.last_shown, user)  # "the second one": of the latest list
+            target = answered[ordinal] if ordinal is not None and -len(answered) <= ordinal < len(answered) else None
         item = self.item(target) if target else None
         if item is None:
             return None

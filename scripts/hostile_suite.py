@@ -71,7 +71,7 @@ async def service_cases(bot: Any, tally: Tally) -> None:
     ]  # type: ignore[arg-type]
     cases += [(f"photo {name}", Incoming(user_id="h-photo", photos=[data], text=caption)) for name, data, caption in PHOTOS]
     cases += [(f"voice {name}", Incoming(user_id="h-voice", voice=data, voice_mime=mime)) for name, data, mime in VOICES]
-    cases += [("reply to an unknown card", Incoming(user_id="h-reply", text="love it", reply_to_item="NOPE"))]
+    cases += [("reply to an unknown card", Incoming(user_id="h-reply", text="love it", reply_to_items=("NOPE",)))]
     for what, incoming in cases:
         try:
             reply = await asyncio.wait_for(bot.handle(incoming), TURN_LIMIT_S)

@@ -122,7 +122,7 @@ async def test_a_reaction_to_a_card_is_feedback(service: BotService) -> None:
     second = listed.items[1]
     reply = await service.handle(Incoming(user_id="r1", text="ugh, the second one is too flashy"))
     assert reply.text.startswith("👎") and second.name in reply.text
-    loved = await service.handle(Incoming(user_id="r1", text="love it", reply_to_item=listed.items[0].id))
+    loved = await service.handle(Incoming(user_id="r1", text="love it", reply_to_items=(listed.items[0].id,)))
     assert loved.text.startswith("👍")
     assert service.log.reactions(UserKey("terminal", "r1")) == ([listed.items[0].id], [second.id])
     again = await service.handle(Incoming(user_id="r1", text="a hoodie for men"))

@@ -335,6 +335,32 @@ async def test_thumbs_up_is_logged_marks_the_card_and_changes_the_next_answer(ri
     assert "you liked" in words(second)
 
 
+async def test_a_thread_reply_under_a_list_is_feedback_on_that_lists_item(rig: Rig) -> None:
+    await rig.dm("a hoodie")
+    hoodies = await rig.reply_to(DM)
+    await rig.dm("a jacket for men")
+    await rig.reply_to(DM, after=1)  # the latest list is the jackets now
+    second = cards(hoodies)[1][0]
+    await rig.dm("I love the second one", thread_ts=hoodies.result["ts"])  # in the hoodies' thread
+    noted = await rig.reply_to(DM, thread_ts=hoodies.result["ts"])
+    assert rig.service.log.reactions(UserKey("slack", USER))[0] == [second]
+    assert rig.service.item(second).name in words(noted)  # type: ignore[union-attr]
+
+
+async def test_a_thread_reply_carries_the_items_of_our_message_only(fake_rig: Rig) -> None:
+    rig = fake_rig
+
+    def buttons(*ids: str) -> list[dict[str, Any]]:
+        return [{"type": "actions", "elements": [{"type": "button", "action_id": "recbot_like", "value": i} for i in ids]}]
+
+    rig.fake.add_message(DM, "1600000000.000001", user=BOT_USER_ID, bot_id="B111", blocks=buttons("A1", "B2", "A1"))
+    rig.fake.add_message(DM, "1600000000.000002", user="U0THER", blocks=buttons("FORGED"))
+    for thread in ("1600000000.000001", "1600000000.000002", "1600000000.999999"):  # ours, someone else's, none Slack has
+        await rig.dm("love it", thread_ts=thread)
+        await rig.reply_to(DM, thread_ts=thread)  # every one is answered
+    assert [m.reply_to_items for m in rig.service.received] == [("A1", "B2"), (), ()]  # type: ignore[union-attr]
+
+
 async def test_more_like_this_posts_new_items_in_the_thread(rig: Rig) -> None:
     await rig.dm("a jacket for men")
     first = await rig.reply_to(DM)

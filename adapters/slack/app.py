@@ -24,7 +24,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import ACTION_PATTERN, ACTIONS, escape, render, with_reaction
+from adapters.slack.blocks import ACTION_PATTERN, ACTIONS, card_items, escape, render, with_reaction
 from adapters.slack.files import FileProblem, attach_files
 from bot.handler import Handler
 from bot.messages import Command, Feedback, Incoming, Reply
@@ -175,6 +175,9 @@ async def answer(bot: SlackBot, client: AsyncWebClient, event: dict[str, Any], b
     incoming, where = read
     user = incoming.user_id
     hint = incoming.language = await bot.locale_of(client, user)
+    thread_ts = _text(event.get("thread_ts"))
+    if thread_ts and thread_ts != _text(event.get("ts")):  # "love the second one" under a list is about that list
+        incoming.reply_to_items = await thread_items(client, where.channel, thread_ts, bot_user_id)
     files = event.get("files")
     if files:
         try:
@@ -189,6 +192,19 @@ async def answer(bot: SlackBot, client: AsyncWebClient, event: dict[str, Any], b
         "slack %s from %s: %d items%s", "mention" if threaded else "DM", user, len(reply.items), f", {reply.error}" if reply.error else ""
     )
     await post_reply(client, where.channel, reply, where.thread_ts, bot.public_url)
+
+
+async def thread_items(client: AsyncWebClient, channel: str, thread_ts: str, bot_user_id: str | None) -> tuple[str, ...]:
+    """The items on our message that a thread reply answers; () when it is someone else's or cannot be read."""
+    try:
+        found = await client.conversations_replies(channel=channel, ts=thread_ts, limit=1, inclusive=True)
+    except SlackApiError as exc:
+        log.info("could not read the message a thread reply answers: %s", exc.response.get("error"))
+        return ()
+    messages = _list(found.get("messages"))
+    parent = messages[0] if messages and isinstance(messages[0], dict) else {}
+    ours = bool(parent.get("bot_id")) or (bot_user_id is not None and _text(parent.get("user")) == bot_user_id)
+    return card_items(parent) if ours else ()
 
 
 async def on_feedback(bot: SlackBot, client: AsyncWebClient, respond: Any, body: dict[str, Any], action: dict[str, Any]) -> None:

@@ -113,6 +113,18 @@ def render(reply: Reply, public_url: str | None = None) -> tuple[str, list[dict[
     return fallback, blocks
 
 
+def card_items(message: Any) -> tuple[str, ...]:
+    """The items of the cards on one of our messages, in order (the value of their buttons); () for anything else."""
+    blocks = message.get("blocks") if isinstance(message, dict) else None
+    found: dict[str, None] = {}
+    for block in blocks if isinstance(blocks, list) else []:
+        if isinstance(block, dict) and block.get("type") == "actions" and isinstance(block.get("elements"), list):
+            for element in block["elements"]:
+                if isinstance(element, dict) and element.get("action_id") in ACTIONS and isinstance(element.get("value"), str):
+                    found.setdefault(element["value"], None)
+    return tuple(found)
+
+
 def with_reaction(blocks: list[dict[str, Any]], item_id: str, note: str) -> list[dict[str, Any]]:
     """The same message with `note` (e.g. "👍 Noted…") under the card of `item_id`; the buttons stay so a user can change their mind."""
     card = next(

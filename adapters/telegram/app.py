@@ -183,7 +183,7 @@ async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     words = without_mention(message.text or "", context.bot.username)
     replied = message.reply_to_message
     item = _renderer(context).card_item(replied.chat.id, replied.message_id) if replied is not None else None  # "love it" on a card
-    await _answer(update, context, _incoming(update, text=words, reply_to_item=item))
+    await _answer(update, context, _incoming(update, text=words, reply_to_items=(item,) if item else ()))
 
 
 async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -60,6 +60,7 @@ class FakeSlack:
         self._sockets: list[web.WebSocketResponse] = []
         self._ts = itertools.count(1)
         self.locales: dict[str, str] = {}  # user id → the locale users.info reports
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → a message posted, for conversations.replies
         self._runner: web.AppRunner | None = None
 
     # -- life cycle -------------------------------------------------------------------------------
@@ -209,7 +210,17 @@ class FakeSlack:
     def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         ts = f"{int(time.time())}.{next(self._ts):06d}"
         message = {"type": "message", "user": BOT_USER_ID, "bot_id": "B111", "ts": ts, **params}
+        self.messages[(str(params.get("channel")), ts)] = message
         return _ok(channel=params.get("channel"), ts=ts, message=message)
+
+    def add_message(self, channel: str, ts: str, **message: Any) -> None:
+        """A message someone else posted, for conversations.replies to find."""
+        self.messages[(channel, ts)] = {"type": "message", "ts": ts, **message}
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its parent message first (the fake keeps no replies)."""
+        parent = self.messages.get((str(params.get("channel")), str(params.get("ts"))))
+        return _ok(messages=[parent], has_more=False) if parent else _error("thread_not_found")
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         return _ok(channel=params.get("channel"), ts=params.get("ts"), text=params.get("text", ""))
