@@ -371,3 +371,17 @@ async def test_a_photo_of_several_products_is_answered_for_each_of_them(service:
     reply = await service.handle(Incoming(user_id="several", photos=[jpeg(shot, quality=80)]))
     kinds = {i.categories[0].split("/")[-1] for i in reply.items}
     assert {"Hoodies & Sweatshirts", "Pants"} <= kinds, [i.id for i in reply.items]
+
+
+def test_the_photo_category_counts_only_where_the_model_is_confident() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from recsys.photo.category_model import CategoryModel
+
+    x = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]], dtype=np.float32)
+    labels = np.array(["Tees", "Tees", "Bags", "Bags"])
+    model = CategoryModel(labels, LogisticRegression(C=4.0).fit(x, labels), "toy")
+    sure, unsure = np.array([1, 0], dtype=np.float32), np.array([0.5, 0.5], dtype=np.float32)
+    assert model.item_scores(sure, confidence=0.5)[0] > model.item_scores(sure, confidence=0.5)[2]  # a tee: the tees gain
+    assert not model.item_scores(unsure, confidence=0.7).any()  # half tee, half bag: no kind gains
+    assert model.item_scores(unsure).any()  # without a threshold the old blend stays

@@ -83,7 +83,9 @@ class CategoryModel:
         probs = self.model.predict_proba(vector[None, :])[0]  # type: ignore[attr-defined]
         return {str(c): float(p) for c, p in zip(self.model.classes_, probs, strict=True)}  # type: ignore[attr-defined]
 
-    def item_scores(self, vector: np.ndarray) -> np.ndarray:
-        """P(the item's category | photo) for every stored photo."""
+    def item_scores(self, vector: np.ndarray, confidence: float = 0.0) -> np.ndarray:
+        """P(the item's category | photo) for every stored photo; zeros when no kind is at least `confidence` likely."""
         probs = self.probabilities(vector)
+        if not probs or max(probs.values()) < confidence:
+            return np.zeros(len(self.item_labels), dtype=np.float32)
         return np.array([probs.get(label, 0.0) for label in self.item_labels], dtype=np.float32)

@@ -162,7 +162,7 @@ class PhotoRanker:
                 cosine = np.maximum(cosine, rows.details @ vector)  # a close-up query meets the close-up of the shot
             total += cosine
             if self.weights.category:
-                total += self.weights.category * self.category_model(rows).item_scores(query.vector)
+                total += self.weights.category * self.category_model(rows).item_scores(query.vector, self.weights.category_confidence)
         else:
             log.warning("photo vector from %r does not fit the store's %r; ranking by colour only", query.encoder, rows.encoder)
         if query.colors is not None and self.weights.color:

@@ -36,4 +36,7 @@ class PhotoWeights:
     color: float = 0.2
     color_name: float = 0.1
     category: float = 0.1
+    # the category counts only when its likeliest kind is at least this probable: chosen on the tuning halves of the
+    # photo benchmark and of a foreign catalogue (scripts/bench_photo_ood.py), where an unsure guess cost scenes
+    category_confidence: float = 0.3
     text: float = 0.5  # an item's own name printed on the product is strong evidence; counted only when read
