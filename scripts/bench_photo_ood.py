@@ -19,6 +19,7 @@ import os
 import random
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,8 @@ from recsys.catalogue.loading import load_catalogue
 from recsys.encoders.image import ImageEncoder
 from recsys.encoders.images import load_image_file
 from recsys.encoders.text import TextEncoder
-from recsys.photo.benchmark import SPLITS, _composite_hits, _composites, _measure, _ranked_products, split_of
-from recsys.photo.foreign_catalogue import first_items, hub_penalty, write_foreign_catalogue
+from recsys.photo.benchmark import SPLITS, _composite_hits, _composites, _measure, _ranked_products, _shown_for, split_of
+from recsys.photo.foreign_catalogue import hub_penalty, write_foreign_catalogue
 from recsys.photo.search import PhotoQuery, PhotoRanker
 from recsys.photo.shopper_photos import shopper_photo
 from recsys.store.chroma import ItemStore
@@ -43,7 +44,7 @@ BETAS = (0.0, 0.1, 0.2, 0.3, 0.5)
 
 def hubness(scores: np.ndarray, items: list, top: int = 4) -> dict[str, float]:
     """How much the replies collapse: the commonest first item's share of queries, and distinct products per slot."""
-    firsts = first_items(scores, items)
+    firsts = Counter(items[int(np.argmax(row))].id for row in scores)
     slots = [p for row in scores for p in _ranked_products(np.argsort(-row, kind="stable"), items, top)]
     return {
         "commonest_first_share": round(firsts.most_common(1)[0][1] / max(len(scores), 1), 4),
@@ -69,6 +70,7 @@ def main(args: argparse.Namespace) -> dict:
         groups, scenes = _composites(items, photos, args.scenes, args.seed)
         scene_queries = [PhotoQuery.of_image(s, encoder) for s in scenes]
         penalty = hub_penalty(rows.vectors)
+        scene_scores = {id(o): ranker.scores(o, rows) for q in scene_queries for o in q.objects or [q]}  # once, for every beta
         report: dict = {"items": len(items), "queries": len(truths), "scenes": len(groups), "by_beta": {}}
         for beta in BETAS:
             adjusted = scores - beta * penalty[None, :]
@@ -76,14 +78,7 @@ def main(args: argparse.Namespace) -> dict:
             for split in SPLITS:
                 take = [n for n, t in enumerate(truths) if split_of(t.product_id) == split]
                 halves[split] = {**_measure(adjusted[take], [truths[n] for n in take], items), **hubness(adjusted[take], items)}
-            shown = []
-            for q in scene_queries:
-                lists = [
-                    _ranked_products(np.argsort(-(ranker.scores(o, rows) - beta * penalty), kind="stable"), items, 4)
-                    for o in q.objects or [q]
-                ]
-                order = [p for rank in range(4) for products in lists if rank < len(products) for p in [products[rank]]]
-                shown.append(set(list(dict.fromkeys(order))[:4]))
+            shown = [_shown_for(q, lambda o, b=beta: scene_scores[id(o)] - b * penalty, items) for q in scene_queries]
             halves["scenes"] = _composite_hits(shown, groups)
             report["by_beta"][str(beta)] = halves
         tuning = {b: r["tuning"]["same_product_r5"] + r["tuning"]["exact_r1"] for b, r in report["by_beta"].items()}

@@ -203,7 +203,7 @@ async def thread_items(client: AsyncWebClient, channel: str, thread_ts: str, bot
         return ()
     messages = _list(found.get("messages"))
     parent = messages[0] if messages and isinstance(messages[0], dict) else {}
-    ours = bool(parent.get("bot_id")) or (bot_user_id is not None and _text(parent.get("user")) == bot_user_id)
+    ours = _text(parent.get("user")) == bot_user_id if bot_user_id else bool(parent.get("bot_id"))  # not another bot's
     return card_items(parent) if ours else ()
 
 

@@ -119,14 +119,14 @@ class RulesChatModel(RespondingChatModel):
                 return AIMessage(content=lang.say("offtopic", **self.vocabulary.shop_words(lang)))
             case "complements":
                 listed = _last_items(history, lists_only=True) if req.ordinal is not None else shown
-                named = self.vocabulary.item_named(text, req.colors[0] if req.colors else None)
+                said = self.vocabulary.name_said(text)
+                named = self.vocabulary.variant_named(said, req.colors[0] if req.colors else None) if said else None
                 pointed = re.search(lang.pointing, lang.normalize(text)) and len(shown) == 1
                 target = req.item_id or named or (_pick(listed, req.ordinal) if req.ordinal is not None else None)
                 target = target or (shown[0]["id"] if pointed else None)
                 if target is None:  # "what else do I need for yoga": a need, answered from the kinds that serve it
                     return _call("search_catalogue", {"query": req.query or text, **_constraints(req)})
-                if said := self.vocabulary.name_said(text) if named else None:
-                    # "what goes with the Vulcan Weightlifting Tank?": the tank is the item, not a kind asked for
+                if said:  # "what goes with the Vulcan Weightlifting Tank?": the tank is the item, not a kind asked for
                     rest = re.sub(re.escape(said), " ", " ".join(text.split()), flags=re.IGNORECASE)
                     req = parse(rest, self.vocabulary, self.known_ids(), lang)
                 keep = {k: v for k, v in _constraints(req).items() if k != "colors" or not named}

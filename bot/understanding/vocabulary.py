@@ -99,11 +99,8 @@ class Vocabulary:
         found = [n for n in self.names if len(n) > 3 and re.search(rf"(?<!\w){re.escape(n)}(?!\w)", low)]
         return max(found, key=len) if found else None
 
-    def item_named(self, text: str, color: str | None = None) -> str | None:
-        """The id of the item whose name the text says (the longest such name; its variant in `color` if there is one)."""
-        name = self.name_said(text)
-        if name is None:
-            return None
+    def variant_named(self, name: str, color: str | None = None) -> str:
+        """The id of the item with a name `name_said` found: its variant in `color` if there is one, else its first."""
         variants = self.names[name]
         return next((i for i, c in variants if color and c == color), variants[0][0])
 

@@ -19,6 +19,7 @@ import json
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ from recsys.encoders.images import decode_image, load_image_file
 from recsys.encoders.text import TextEncoder
 from recsys.photo.search import PhotoQuery, PhotoRanker
 from recsys.photo.shopper_photos import composite_photo, shopper_photo
-from recsys.store.chroma import ImageRows, ItemStore
+from recsys.store.chroma import ItemStore
 from recsys.store.indexer import index_items
 
 METRICS = ("same_product_r1", "same_product_r5", "exact_r1", "category_at1", "color_at1", "rephoto_exact_r1")
@@ -149,10 +150,10 @@ def _composites(items: list[Item], photos: list[Image.Image], n: int, seed: int)
     return groups, images
 
 
-def _shown_for(query: PhotoQuery, ranker: PhotoRanker, rows: ImageRows, top: int = 4) -> set[str]:
+def _shown_for(query: PhotoQuery, scores_of: Callable[[PhotoQuery], np.ndarray], items: list[Item], top: int = 4) -> set[str]:
     """The first `top` distinct products a reply would show: of each product in the photo in turn, as the recommender
-    answers a photo of several (`in_turn`)."""
-    lists = [_ranked_products(np.argsort(-ranker.scores(q, rows), kind="stable"), rows.items, top) for q in query.objects or [query]]
+    answers a photo of several (`in_turn`); `scores_of` scores every stored photo for one query."""
+    lists = [_ranked_products(np.argsort(-scores_of(q), kind="stable"), items, top) for q in query.objects or [query]]
     shown: list[str] = []
     for rank in range(top):
         for products in lists:
@@ -226,7 +227,7 @@ def run_benchmark(
             ours.append(np.stack([ranker.scores(q, rows) for q in queries]) if queries else np.zeros((0, len(items))))
             baseline.append(pooled @ baseline_index.T)
         composite_queries = [PhotoQuery.of_image(im, encoder) for im in composites]
-        composite_shown = [_shown_for(q, ranker, rows) for q in composite_queries]
+        composite_shown = [_shown_for(q, lambda q: ranker.scores(q, rows), items) for q in composite_queries]
         per_query_ms = 1000 * (time.perf_counter() - started) / max(len(query_images) + len(rephotos) + len(shoppers), 1)
 
     report = _report(ours[0], query_items, ours[1], rephoto_items, items)

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import json
 import random
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from recsys.catalogue.items import Item
 from recsys.encoders.images import load_image_file
 
 NEIGHBOURS = 10
@@ -64,8 +62,3 @@ def hub_penalty(vectors: np.ndarray) -> np.ndarray:
     np.fill_diagonal(sims, -np.inf)
     k = min(NEIGHBOURS, max(len(vectors) - 1, 1))
     return np.sort(sims, axis=1)[:, -k:].mean(axis=1)
-
-
-def first_items(scores: np.ndarray, items: list[Item]) -> Counter[str]:
-    """How often each item comes first over the queries (rows of `scores`)."""
-    return Counter(items[int(np.argmax(row))].id for row in scores)
