@@ -11,6 +11,8 @@ from adapters.cli import new_bot
 from adapters.config import Config
 from bot.messages import Incoming
 from bot.service import BotService
+from tests.fakes.openai_api import FakeOpenAI, completion, tool_call
+from tests.test_agent import openai_service  # noqa: F401  (fixture)
 
 
 def kinds(categories: list[str]) -> set[str]:
@@ -45,6 +47,21 @@ async def test_a_look_keeps_to_the_department_of_the_item(service: BotService) -
     assert len(reply.items) == 4
     assert all(i.categories[0].startswith("Men/") and "Tanks" not in kinds(i.categories) for i in reply.items)
     assert "vulcan weightlifting tank" in reply.text.lower() and "bras" not in reply.text.lower()
+
+
+async def test_a_model_that_looks_the_item_up_by_name_still_gets_what_goes_with_it(openai_service) -> None:  # noqa: F811
+    # a model often searches for the item's name and stops there: the shopper would see the hoodie they already have
+    lookup = tool_call("search_catalogue", {"query": "Chaz Kangeroo Hoodie", "colors": ["Gray"], "categories": ["men", "hoodies"]})
+    async with FakeOpenAI([lambda b: lookup, lambda b: completion({"content": "These go with it."})]) as fake:
+        service = await openai_service(fake)
+        reply = await service.handle(Incoming(user_id="g6", text="what pants would look good with the Chaz Kangeroo Hoodie in gray?"))
+    assert len(reply.items) >= 2
+    assert all(not i.id.startswith("MH01") and "Pants" in kinds(i.categories) for i in reply.items)  # the kind named beside it
+    assert all(i.categories[0].startswith("Men/") for i in reply.items)
+    async with FakeOpenAI([lambda b: lookup, lambda b: completion({"content": "Here it is."})]) as fake:
+        service = await openai_service(fake)
+        found = await service.handle(Incoming(user_id="g7", text="do you have the Chaz Kangeroo Hoodie in gray?"))
+    assert found.items[0].id == "MH01-Gray"  # a plain look-up is still a look-up
 
 
 @pytest.mark.slow

@@ -96,6 +96,14 @@ def test_categories_gender_and_exclusions() -> None:
         ("I'm training for my first 5k", "search", None),  # "my first": not an item of a list
         ("complete my outfit: MH01-Gray", "complements", None),
         ("what bottoms match?", "complements", None),
+        ("Pair the Hero Hoodie with something", "complements", None),
+        ("anything to layer over the Bella Tank when it gets cold?", "complements", None),
+        ("something to wear under my jacket", "complements", None),
+        ("what should I buy along with the jump rope?", "complements", None),
+        ("I'm buying a watch for my wife, what else would she need for her runs?", "complements", None),
+        ("what pants would look good with it?", "complements", None),
+        ("help me put together an outfit", "complements", None),
+        ("shorts and a tee please", "search", None),  # two kinds asked for, not one to go with the other
     ],
 )
 def test_intents(text: str, intent: str, ordinal: int | None) -> None:

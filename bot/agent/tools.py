@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -116,6 +117,26 @@ def split_kinds(categories: list[str], said: list[tuple[str, Language]], vocab: 
     return named, guessed
 
 
+def complement_asked(
+    query: str, colors: list[str], said: list[tuple[str, Language]], vocab: Vocabulary
+) -> tuple[str, list[str], list[str]] | None:
+    """(the item, the colours left as constraints, the kinds the shopper asked for beside it) when a search names the
+    item the shopper's message asks what goes with: the item itself is never the answer to "what goes with X", and a
+    model often looks X up by name and stops there. A colour that names one of X's variants picks that variant."""
+    if not said:
+        return None
+    text, lang = said[-1]
+    name = vocab.name_said(query)
+    if name is None or name not in " ".join(text.lower().split()) or parse(text, vocab, (), lang).intent != "complements":
+        return None
+    variant_colors = {c for _, c in vocab.names[name] if c}
+    picked = next((c for c in (vocab.color(w) or w.title() for w in colors) if c in variant_colors), None)
+    rest = re.sub(re.escape(name), " ", " ".join(text.split()), flags=re.IGNORECASE)
+    kinds = list(dict.fromkeys(p.split("/")[-1] for p in parse(rest, vocab, (), lang).categories if not gender_meant(p.split("/")[-1])))
+    left = [c for c in colors if (vocab.color(c) or c.title()) != picked]
+    return vocab.variant_named(name, picked), left, kinds
+
+
 def with_stated(filters: Filters, stated: StatedProfile) -> Filters:
     """The hard part of what the shopper said about themselves: colours never (unless this search asks for one) or
     always worn, words never wanted (a material they are allergic to)."""
@@ -195,7 +216,25 @@ def build_tools(
         constraints: prices in the catalogue's currency, colour names, the catalogue's kinds of item, the
         sizes the shopper wears, and item ids already shown that should not come back."""
         lang = runtime.context.lang
-        named, guessed = await asyncio.to_thread(split_kinds, categories or [], shoppers_words(runtime), vocab)  # parses: off the loop
+        said = shoppers_words(runtime)
+        wanted = await asyncio.to_thread(complement_asked, query, colors or [], said[-1:], vocab)
+        if wanted is not None:  # a model looked the item up by name when the shopper asked what goes with it
+            anchor_id, colors, kinds = wanted
+            anchor = recommender.item(anchor_id)
+            if anchor is not None:
+                genders = [c for c in categories or [] if gender_meant(c)]
+                return await complements_of(
+                    anchor,
+                    runtime,
+                    [*genders, *kinds],
+                    max_price=max_price,
+                    min_price=min_price,
+                    colors=colors,
+                    exclude_colors=exclude_colors,
+                    exclude_ids=exclude_ids,
+                    sizes=sizes,
+                )
+        named, guessed = await asyncio.to_thread(split_kinds, categories or [], said, vocab)  # parses: off the loop
         filters = filters_from(max_price, min_price, colors, exclude_colors, named, exclude_ids, sizes)
         hinted = vocab.resolve_categories([c for c in guessed if not gender_meant(c)], next(filter(None, map(gender_meant, guessed)), None))
         profile, filters = await profile_of(runtime, filters)
@@ -250,6 +289,18 @@ def build_tools(
         recs = await asyncio.to_thread(recommender.more_like, item_id, filters, profile, runtime.context.k)
         return _result(recs, filters, lang.title("more_like", name=anchor.name), lang, vocab.currency)
 
+    async def complements_of(
+        anchor: Item, runtime: ToolRuntime[TurnContext], categories: list[str] | None, **constraints: Any
+    ) -> tuple[str, list[dict[str, Any]]]:
+        # the item's own kind is not what goes with it, even when its name says it ("the Trail Tent")
+        own = {p.split("/")[-1] for p in anchor.categories}
+        kinds = [c for c in categories or [] if not {p.split("/")[-1] for p in vocab.categories_for(c)} & own]
+        filters = filters_from(categories=kinds, **constraints)
+        profile, filters = await profile_of(runtime, filters)
+        recs = await asyncio.to_thread(recommender.goes_with, anchor.id, filters, profile, runtime.context.k)
+        lang = runtime.context.lang
+        return _result(recs, filters, lang.title("goes_with", name=anchor.name), lang, vocab.currency)
+
     @tool(response_format="content_and_artifact")
     async def goes_with(
         item_id: str,
@@ -265,16 +316,19 @@ def build_tools(
         """Items that go with one catalogue item (by id): to wear or use with it, never the item itself or its own
         kind unless `categories` asks for it; with optional hard constraints."""
         anchor = recommender.item(item_id)
-        lang = runtime.context.lang
         if anchor is None:
-            return _error(lang.say("no_item", item_id=item_id))
-        # the item's own kind is not what goes with it, even when its name says it ("the Trail Tent")
-        own = {p.split("/")[-1] for p in anchor.categories}
-        kinds = [c for c in categories or [] if not {p.split("/")[-1] for p in vocab.categories_for(c)} & own]
-        filters = filters_from(max_price, min_price, colors, exclude_colors, kinds, exclude_ids, sizes)
-        profile, filters = await profile_of(runtime, filters)
-        recs = await asyncio.to_thread(recommender.goes_with, item_id, filters, profile, runtime.context.k)
-        return _result(recs, filters, lang.title("goes_with", name=anchor.name), lang, vocab.currency)
+            return _error(runtime.context.lang.say("no_item", item_id=item_id))
+        return await complements_of(
+            anchor,
+            runtime,
+            categories,
+            max_price=max_price,
+            min_price=min_price,
+            colors=colors,
+            exclude_colors=exclude_colors,
+            exclude_ids=exclude_ids,
+            sizes=sizes,
+        )
 
     @tool(response_format="content_and_artifact")
     async def recommend_for_me(

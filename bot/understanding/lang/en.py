@@ -157,14 +157,20 @@ class English(ServiceWords, ProfileWords):
             r"\b(what (do|can) you (sell|offer|stock)|what kinds? of (things|products|items|stuff)"
             r"|what('s| is) in (the|your) (shop|store|catalogue|catalog))\b",
         ),
-        "complements": (
+        "complements": (  # what to wear or use with something: pairing, layering, completing, buying alongside
             "search",
-            r"\b(go(?:es)? (?:well )?with|to go with|go together|pairs? (?:well )?with"
-            r"|(?:complete|finish) (?:the|my|this|her|his|an?) (?:look|outfit|set)|what (?:\w+ )?(?:would |will |could )?match(?:es)?"
+            r"\b(go(?:es)? (?:really )?(?:well |nicely |great |good )?with|to go with|go(?:es)? together"
+            r"|pair(?:s|ed)? (?:well |nicely )?with|pair (?:the|my|this|that|it|them|her|his) [^.?!]{0,60}?with"
+            r"|(?:look|looks|go) (?:good|great|nice|best) with"
+            r"|(?:complete|finish|put together|build|style) (?:the|my|this|her|his|our|an?) (?:look|outfit|set|kit)"
+            r"|what (?:\w+ )?(?:would |will |could |might |should )?match(?:es)?|match (?:something |anything )?(?:to|with)"
+            r"|match(?:es)? (?:with )?(?:it|this|that|them)|something to match"
             r"|what else (?:would|could|might|will) help"
-            r"|wear (?:it |this |that |them )?with|match(?:es)? (?:with )?(?:it|this|that|them)"
-            r"|what else (?:do|would|should|could) i (?:need|get|buy|bring)|what (?:should|do|can) i wear (?:on top|underneath|with)"
-            r"|(?:pairing|outfit) ideas)\b",
+            r"|(?:wear|layer|put on) (?:it |this |that |them )?(?:with|under|underneath|beneath|over|on top of)"
+            r"|what else (?:do|would|should|could|will|might|does) (?:i|we|she|he|they|you|my \w+) (?:need|get|buy|bring|pack|pick up|want)"
+            r"|what (?:should|do|can|could) (?:i|we|she|he) wear (?:on top|underneath|under|over|with)"
+            r"|(?:buy|get|order|grab|pick up) along with|(?:usually|often|also|normally) (?:buy|get|order) with|bought together"
+            r"|(?:pairing|outfit|styling) ideas|accessor(?:y|ies) (?:for|to go with|that go with))\b",
         ),
         "cheaper": ("search", r"\b(cheaper|less expensive|lower price|more affordable|too expensive|too pricey)\b"),
         "pricier": ("search", r"\b(pricier|more expensive|higher end|fancier|premium)\b"),
