@@ -223,17 +223,8 @@ def build_tools(
             anchor = recommender.item(anchor_id)
             if anchor is not None:
                 genders = [c for c in categories or [] if gender_meant(c)]
-                return await complements_of(
-                    anchor,
-                    runtime,
-                    [*genders, *kinds],
-                    max_price=max_price,
-                    min_price=min_price,
-                    colors=colors,
-                    exclude_colors=exclude_colors,
-                    exclude_ids=exclude_ids,
-                    sizes=sizes,
-                )
+                constraints = (max_price, min_price, colors, exclude_colors, [*genders, *kinds], exclude_ids, sizes)
+                return await complements_of(anchor, runtime, *constraints)
         named, guessed = await asyncio.to_thread(split_kinds, categories or [], said, vocab)  # parses: off the loop
         filters = filters_from(max_price, min_price, colors, exclude_colors, named, exclude_ids, sizes)
         hinted = vocab.resolve_categories([c for c in guessed if not gender_meant(c)], next(filter(None, map(gender_meant, guessed)), None))
@@ -290,12 +281,21 @@ def build_tools(
         return _result(recs, filters, lang.title("more_like", name=anchor.name), lang, vocab.currency)
 
     async def complements_of(
-        anchor: Item, runtime: ToolRuntime[TurnContext], categories: list[str] | None, **constraints: Any
+        anchor: Item,
+        runtime: ToolRuntime[TurnContext],
+        max_price: float | None,
+        min_price: float | None,
+        colors: list[str] | None,
+        exclude_colors: list[str] | None,
+        categories: list[str] | None,
+        exclude_ids: list[str] | None,
+        sizes: list[str] | None,
     ) -> tuple[str, list[dict[str, Any]]]:
+        """What goes with the item, under `filters_from`'s constraints (in its order)."""
         # the item's own kind is not what goes with it, even when its name says it ("the Trail Tent")
         own = {p.split("/")[-1] for p in anchor.categories}
         kinds = [c for c in categories or [] if not {p.split("/")[-1] for p in vocab.categories_for(c)} & own]
-        filters = filters_from(categories=kinds, **constraints)
+        filters = filters_from(max_price, min_price, colors, exclude_colors, kinds, exclude_ids, sizes)
         profile, filters = await profile_of(runtime, filters)
         recs = await asyncio.to_thread(recommender.goes_with, anchor.id, filters, profile, runtime.context.k)
         lang = runtime.context.lang
@@ -318,17 +318,7 @@ def build_tools(
         anchor = recommender.item(item_id)
         if anchor is None:
             return _error(runtime.context.lang.say("no_item", item_id=item_id))
-        return await complements_of(
-            anchor,
-            runtime,
-            categories,
-            max_price=max_price,
-            min_price=min_price,
-            colors=colors,
-            exclude_colors=exclude_colors,
-            exclude_ids=exclude_ids,
-            sizes=sizes,
-        )
+        return await complements_of(anchor, runtime, max_price, min_price, colors, exclude_colors, categories, exclude_ids, sizes)
 
     @tool(response_format="content_and_artifact")
     async def recommend_for_me(
