@@ -6,6 +6,7 @@ import pytest
 
 from bot.understanding.constraints import parse
 from bot.understanding.lang import DEFAULT as EN
+from bot.understanding.lang import language
 from bot.understanding.vocabulary import Vocabulary
 from recsys.catalogue.items import DEMO_CATALOGUE
 from recsys.catalogue.loading import load_catalogue
@@ -137,6 +138,28 @@ def test_budgets_in_the_catalogues_currency(text: str, low: float | None, high: 
     euro = Vocabulary.from_items(ITEMS, currency="EUR")
     r = parse(text, euro, IDS)
     assert (r.min_price, r.max_price) == (low, high)
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "lang", "said_in"),
+    [
+        ("a jacket under 50 euros", "USD", "en", "50 euros"),
+        ("a jacket under £40", "USD", "en", "£40"),
+        ("a 45 euro jacket", "USD", "en", "45 euro"),
+        ("100欧元以内的外套", "USD", "zh", "欧元"),
+        ("200日元以下的包", "USD", "zh", "日元"),
+        ("a shirt under $50", "EUR", "en", "$50"),
+        ("tees under 30 dollars", "USD", "en", ""),  # the shop's own money, and words said of any money, are not foreign
+        ("under 40 bucks", "USD", "en", ""),
+        ("30块以内的T恤", "USD", "zh", ""),
+        ("a shirt under €50", "EUR", "en", ""),
+        ("a scarf under 40 pounds", "GBP", "en", ""),
+    ],
+)
+def test_a_budget_in_another_currency_is_read_and_marked(text: str, currency: str, lang: str, said_in: str) -> None:
+    r = parse(text, Vocabulary.from_items(ITEMS, currency=currency), IDS, language(lang))
+    assert r.max_price is not None  # the number stays the budget: no exchange rate is known offline
+    assert (said_in in r.foreign_money) if said_in else r.foreign_money == ""
 
 
 def test_prices_are_written_in_the_catalogues_currency() -> None:

@@ -25,6 +25,17 @@ async def test_a_text_request_gets_items_that_fit(service: BotService) -> None:
     assert all(Path(i.image).is_file() for i in reply.items if i.image)
 
 
+async def test_a_budget_in_another_currency_is_kept_and_the_reply_says_how_it_was_read(service: BotService) -> None:
+    reply = await service.handle(Incoming(user_id="fx", text="a jacket under 50 euros"))
+    assert reply.items and all(i.price is not None and i.price <= 50 for i in reply.items)
+    assert "Prices here are in US dollars" in reply.text and "50 euros" in reply.text
+    zh = await service.handle(Incoming(user_id="fx-zh", text="100欧元以内的外套"))
+    assert zh.items and all(i.price is not None and i.price <= 100 for i in zh.items)
+    assert "美元" in zh.text and "欧元" in zh.text
+    plain = await service.handle(Incoming(user_id="fx-usd", text="a jacket under 50 dollars"))
+    assert plain.items and "Prices here are in" not in plain.text
+
+
 async def test_the_text_model_is_loaded_at_start_not_in_the_first_users_turn(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
     from recsys.encoders.text import TextEncoder
 

@@ -62,12 +62,16 @@ def describe(filters: Filters, lang: Language, currency: str = "USD") -> str:
     )
 
 
-def _result(recs: list[Recommendation], filters: Filters, title: str, lang: Language, currency: str) -> tuple[str, list[dict[str, Any]]]:
-    """Compact JSON for the model; the full cards travel as the artifact for the reply."""
+def _result(
+    recs: list[Recommendation], filters: Filters, title: str, lang: Language, currency: str, note: str = ""
+) -> tuple[str, list[dict[str, Any]]]:
+    """Compact JSON for the model; the full cards travel as the artifact for the reply. `note`: what the shopper should
+    know about how the request was read."""
     cards = [card(r, lang, currency) for r in recs]
     content = {
         "title": title,
         "currency": currency,
+        **({"note": note} if note else {}),
         "constraints": describe(filters, lang, currency),
         "items": [
             {
@@ -83,6 +87,17 @@ def _result(recs: list[Recommendation], filters: Filters, title: str, lang: Lang
         ],
     }
     return json.dumps(content, ensure_ascii=False), [asdict(c) for c in cards]
+
+
+def money_note(said: list[tuple[str, Language]], bounds: tuple[float | None, float | None], vocab: Vocabulary, lang: Language) -> str:
+    """What to tell a shopper whose budget was in another currency than the shop's ("under 50 euros" in a shop in
+    dollars): the number was taken in the shop's currency, since no exchange rate is known offline."""
+    if not said:
+        return ""
+    read = parse(said[-1][0], vocab, (), said[-1][1])
+    if not read.foreign_money or (read.max_price, read.min_price) != bounds:  # a model that converted it: nothing to say
+        return ""
+    return lang.say("foreign_money", written=read.foreign_money, currency=lang.currency_name(vocab.currency))
 
 
 def _error(message: str) -> tuple[str, list[dict[str, Any]]]:
@@ -231,7 +246,8 @@ def build_tools(
         profile, filters = await profile_of(runtime, filters)
         terms = lang.query_terms(query)
         recs = await asyncio.to_thread(recommender.search, query, filters, profile, runtime.context.k, terms, hinted)
-        return _result(recs, filters, lang.title("search", query=query), lang, vocab.currency)
+        note = await asyncio.to_thread(money_note, said[-1:], (max_price, min_price), vocab, lang)
+        return _result(recs, filters, lang.title("search", query=query), lang, vocab.currency, note)
 
     @tool(response_format="content_and_artifact")
     async def search_by_photo(

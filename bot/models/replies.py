@@ -46,9 +46,10 @@ def compose_reply(tool_messages: Sequence[ToolMessage], lang: Language) -> str:
         return "\n".join(line for line in lines if line)
     items = data.get("items", [])
     constraints = data.get("constraints") or ""
+    note = [data["note"]] if data.get("note") else []  # e.g. a budget in another currency, taken in the shop's
     if not items:
-        return lang.nothing_fits(constraints)
-    lines = [lang.results_head(len(items), data.get("title", ""), constraints)]
+        return "\n".join([*note, lang.nothing_fits(constraints)])
+    lines = [*note, lang.results_head(len(items), data.get("title", ""), constraints)]
     for item in items:
         line = lang.item_line(item["n"], item["name"], item.get("color"), item.get("price"), item["id"], data.get("currency", "USD"))
         lines.append(f"{line}\n   {item['reason']}")

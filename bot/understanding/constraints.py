@@ -45,6 +45,7 @@ class Request:
     sizes: list[str] = field(default_factory=list)  # the catalogue's size names
     ordinal: int | None = None  # 0-based position in the last list shown; -1 = the last one
     item_id: str | None = None
+    foreign_money: str = ""  # a budget said in another currency than the catalogue's, as written ("50 euros", "£40")
 
     @property
     def has_constraints(self) -> bool:
@@ -68,7 +69,9 @@ def parse(text: str, vocab: Vocabulary, item_ids: Collection[str] | None = None,
         return Request("empty")
     low = lang.prepare(raw, vocab)
     sym, words = lang.money(vocab.currency)
-    amount = lang.amount.format(sym=sym, words=words)
+    foreign_sign, foreign_words = lang.foreign_money(vocab.currency)
+    amount = lang.amount.format(sym=sym, words=f"{words}|{foreign_words}")  # "100欧元以内" is a budget too
+    foreign = re.compile(rf"{foreign_sign}\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?\s*(?:{foreign_words})(?![a-z])")
     req = Request("search")
 
     # -- ids and positions ------------------------------------------------------------------
@@ -86,24 +89,31 @@ def parse(text: str, vocab: Vocabulary, item_ids: Collection[str] | None = None,
     low = _read_sizes(low, req, vocab, lang)
 
     # -- price ------------------------------------------------------------------------------
+    spans: list[str] = []  # the text each price was read from
     between = next((m for p in lang.between if (m := re.search(p.format(amount=amount, sym=sym), low))), None)
     if between:
         lo, hi = sorted([float(between.group(1)), float(between.group(2))])
         req.min_price, req.max_price = lo, hi
+        spans.append(between.group(0))
         low = low[: between.start()] + " " + low[between.end() :]
     else:
         for pattern, attr in lang.price_bounds:
             m = re.search(pattern.format(amount=amount), low)
             if m and getattr(req, attr) is None:
                 setattr(req, attr, float(m.group(1)))
+                spans.append(m.group(0))
                 low = low[: m.start()] + " " + low[m.end() :]
         if req.max_price is None and req.min_price is None:
-            m = re.search(lang.bare_budget.format(sym=sym, words=words), low)
+            m = re.search(lang.bare_budget.format(sym=sym, words=f"{words}|{foreign_words}"), low)
             if m:  # a bare "$60 hoodie" is a budget
                 req.max_price = float(m.group(1) or m.group(2))
+                spans.append(m.group(0))
                 low = low[: m.start()] + " " + low[m.end() :]
     if req.max_price is not None and req.max_price >= IMPLAUSIBLE:
         req.max_price = None  # "under 1e308 dollars": money is no object
+    said_in = next((m.group(0) for span in spans if (m := foreign.search(span))), "")
+    if said_in and (req.max_price is not None or req.min_price is not None):
+        req.foreign_money = said_in  # the number is taken in the catalogue's currency, and the reply says so
 
     # -- colours: negated ones first, so "not black" never counts as asking for black ------------
     color_alt = "|".join(re.escape(c) for c in vocab.color_words(lang))
