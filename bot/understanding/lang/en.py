@@ -15,12 +15,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from babel.numbers import format_currency, get_currency_name, get_currency_symbol, list_currencies
+from babel.numbers import format_currency, get_currency_name
 
 from bot.understanding.lang.en_profile import ProfileWords
 from bot.understanding.lang.en_service import ServiceWords
-
-SIGNS = "$€£¥＄￥₹₩₽"  # currency signs a shopper may type, whatever the catalogue's currency
+from bot.understanding.lang.money import foreign_money_patterns, money_patterns
 
 
 def _sentences(code: str) -> dict[str, str]:
@@ -29,34 +28,6 @@ def _sentences(code: str) -> dict[str, str]:
 
 
 @functools.cache
-def _money(locale: str, said: str, currency: str) -> tuple[str, str]:
-    names = {get_currency_name(currency, locale=locale), get_currency_name(currency, count=2, locale=locale), currency}
-    words = [re.escape(w.lower().split()[-1]) for w in names if w] + [said]  # "US dollars" → "dollars"
-    signs = sorted(set(SIGNS) | set(get_currency_symbol(currency, locale=locale)) - set("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-    return "[" + re.escape("".join(signs)) + "]", "|".join(words)
-
-
-@functools.cache
-def _foreign_money(locale: str, said: str, currency: str) -> tuple[str, str]:
-    """(a regex class of signs, an alternation of names) of currencies other than the catalogue's: "50 euros" or "£40"
-    in a shop priced in dollars. The catalogue's own names and money words said of any currency (`said`: "bucks", 块)
-    are never foreign."""
-    own = set(get_currency_symbol(currency, locale=locale))
-    own |= {"＄"} if "$" in own else set()
-    own |= {"￥"} if "¥" in own else set()
-    generic = re.compile(rf"(?:{_money(locale, said, currency)[1]})")  # "pounds" in a shop in pounds is not Egypt's
-    names = set()
-    for code in sorted(list_currencies() - {currency}):
-        if code.startswith("X"):  # gold, special drawing rights, "unknown currency": not what a shopper pays in
-            continue
-        for name in (get_currency_name(code, locale=locale), get_currency_name(code, count=2, locale=locale)):
-            word = name.lower().split()[-1] if name else ""  # "British pounds" → "pounds"; 欧元 stays whole
-            if re.fullmatch(r"[^\W\d_]+", word) and not generic.fullmatch(word):
-                names.add(re.escape(word))
-    signs = "".join(sorted(set(SIGNS) - own))
-    return (f"[{re.escape(signs)}]" if signs else r"(?!)"), "|".join(sorted(names, key=lambda w: (-len(w), w)))
-
-
 def _numbered(words: str, start: int = 0, step: int = 1) -> dict[str, int]:
     """ "twenty thirty" with start 2, step 10 → {"twenty": 20, "thirty": 30}."""
     return {w: (start + n) * step for n, w in enumerate(words.split())}
@@ -236,11 +207,11 @@ class English(ServiceWords, ProfileWords):
     def money(self, currency: str) -> tuple[str, str]:
         """(a regex class of currency signs, an alternation of money words) for a catalogue priced in `currency`: any
         sign a shopper may type, and the currency's own names ("euros", "EUR")."""
-        return _money(self.locale, self.money_words, currency.upper())
+        return money_patterns(self.locale, self.money_words, currency.upper())
 
     def foreign_money(self, currency: str) -> tuple[str, str]:
         """(signs, names) of the currencies a shop priced in `currency` is not priced in ("£", "euros")."""
-        return _foreign_money(self.locale, self.money_words, currency.upper())
+        return foreign_money_patterns(self.locale, self.money_words, currency.upper())
 
     def currency_name(self, currency: str) -> str:
         """The currency as a shopper would name it: "US dollars", 美元."""
