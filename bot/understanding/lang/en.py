@@ -7,7 +7,6 @@ word lists and patterns here; the catalogue's own colours and kinds come from it
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import tomllib
@@ -27,7 +26,6 @@ def _sentences(code: str) -> dict[str, str]:
     return tomllib.loads((Path(__file__).with_name(f"{code}.toml")).read_text(encoding="utf-8"))
 
 
-@functools.cache
 def _numbered(words: str, start: int = 0, step: int = 1) -> dict[str, int]:
     """ "twenty thirty" with start 2, step 10 → {"twenty": 20, "thirty": 30}."""
     return {w: (start + n) * step for n, w in enumerate(words.split())}

@@ -11,6 +11,7 @@ from babel.numbers import get_currency_name, get_currency_symbol, list_currencie
 SIGNS = "$€£¥＄￥₹₩₽"  # currency signs a shopper may type, whatever the catalogue's currency
 
 
+@functools.cache
 def money_patterns(locale: str, said: str, currency: str) -> tuple[str, str]:
     """(a regex class of signs, an alternation of names) a budget in the catalogue's `currency` may be written with:
     any sign a shopper types, the currency's own names and the language's words said of any money (`said`)."""
